@@ -1,0 +1,1 @@
+"""Benchmarks: they print their figures; they are never timed tests."""

@@ -1,0 +1,434 @@
+"""The diagnostic codes: every message the checker can give, with its meaning and effect.
+
+A code's *effect* says what PAGENT itself does with the problem, which is what decides
+whether a policy would be installed (reference ttls-language.md §1.1, §1.6):
+
+* ``reject``: PAGENT logs an error and installs no new AT-TLS policy at all.
+* ``discard``: PAGENT drops the statement (a rule whose action references dangle).
+* ``ignore``: PAGENT accepts the file and silently ignores or overrides something.
+* ``lint``: PAGENT is content; pagent thinks a person would want to know.
+
+docs/diagnostics.md is generated from this table (tools/gen_docs.py) and a test keeps it in step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Severity(Enum):
+    """How a diagnostic is shown: error (policy rejected or statement discarded) or warning."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class Effect(Enum):
+    """What PAGENT does with the problem (see module docstring)."""
+
+    REJECT = "reject"
+    DISCARD = "discard"
+    IGNORE = "ignore"
+    LINT = "lint"
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    """One diagnostic code."""
+
+    id: str
+    effect: Effect
+    title: str
+    meaning: str
+
+    @property
+    def severity(self) -> Severity:
+        """Errors for reject/discard, warnings otherwise."""
+        if self.effect in (Effect.REJECT, Effect.DISCARD):
+            return Severity.ERROR
+        return Severity.WARNING
+
+
+_R, _D, _I, _L = Effect.REJECT, Effect.DISCARD, Effect.IGNORE, Effect.LINT
+
+CODES: dict[str, Code] = {
+    c.id: c
+    for c in (
+        # --- E1xx: syntax and values; PAGENT installs no new policy (ttls-language §1.1, §1.6).
+        Code(
+            "E100",
+            _R,
+            "syntax error",
+            "The line does not have the form of a comment, a brace, or a keyword and its "
+            "values (for example an unclosed double quote, or text after a brace).",
+        ),
+        Code("E101", _R, "unexpected closing brace", "A '}' closes no open block."),
+        Code(
+            "E102",
+            _R,
+            "unclosed block",
+            "The file ends inside a block: a '}' is missing. PAGENT rejects the policy.",
+        ),
+        Code(
+            "E103",
+            _R,
+            "brace without statement",
+            "A '{' follows no statement or block parameter keyword.",
+        ),
+        Code(
+            "E104",
+            _R,
+            "unknown statement",
+            "A block is opened by a keyword that is no AT-TLS statement or block parameter "
+            "of the enclosing statement.",
+        ),
+        Code(
+            "E105",
+            _R,
+            "missing statement name",
+            "A global statement has no name (names are optional only on inline blocks).",
+        ),
+        Code(
+            "E106",
+            _R,
+            "name too long",
+            "Statement names are 1-32 characters; PAGENT reports longer AT-TLS names as an "
+            "error and does not truncate them (EZAPAGCO general rules).",
+        ),
+        Code(
+            "E107",
+            _R,
+            "invalid value",
+            "The value is not one of the parameter's documented values.",
+        ),
+        Code(
+            "E108",
+            _R,
+            "invalid number",
+            "The value is not a decimal integer in the parameter's documented range.",
+        ),
+        Code(
+            "E109",
+            _R,
+            "number above ceiling",
+            "The value is above 4294967295, the ceiling for every Policy Agent number.",
+        ),
+        Code(
+            "E110",
+            _R,
+            "invalid address",
+            "The value is not an IP address, prefix or range of the form the parameter takes, "
+            "or is an IPv4-mapped or ::/96 IPv6 address, which AT-TLS forbids.",
+        ),
+        Code(
+            "E111",
+            _R,
+            "invalid port",
+            "The value is not a port (0-65535) or a range n-m, n m or n:m with low <= high "
+            "and one kind of delimiter.",
+        ),
+        Code(
+            "E113",
+            _R,
+            "misplaced block",
+            "An inline block is written where the parameter takes no block, or a statement "
+            "that must be global is written inline (actions are referenced only by *Ref).",
+        ),
+        Code(
+            "E114",
+            _R,
+            "missing required parameter",
+            "A parameter the statement requires is not coded.",
+        ),
+        Code(
+            "E115",
+            _R,
+            "conflicting alternatives",
+            "Two parameters of one choice group are coded (an inline block and its *Ref, or "
+            "two forms of one address or port condition).",
+        ),
+        Code(
+            "E116",
+            _R,
+            "invalid cipher or code list",
+            "A cipher, curve or signature list is malformed (odd length, not hexadecimal, a "
+            "cipher name in V3CipherSuites4Char, 'Any' mixed with curves, more than 10 SSLv2 "
+            "ciphers).",
+        ),
+        Code(
+            "E117",
+            _R,
+            "empty group",
+            "An IpAddrGroup or PortGroup has no member, or an IpAddrSet has neither Prefix "
+            "nor Range.",
+        ),
+        # --- E2xx: references; PAGENT discards the rule (EZAPAGCO general rules, C22).
+        Code(
+            "E201",
+            _D,
+            "unresolved reference",
+            "A *Ref names no global statement of its type (names are case-sensitive); "
+            "the rule that uses it is discarded.",
+        ),
+        Code(
+            "E202",
+            _D,
+            "reference to inline name",
+            "A *Ref names a statement that is only defined inline; inline names get a "
+            "system-generated suffix and cannot be referenced.",
+        ),
+        Code(
+            "E203",
+            _D,
+            "environment action missing",
+            "The rule's group action has TTLSEnabled On but the rule has no "
+            "TTLSEnvironmentActionRef.",
+        ),
+        Code(
+            "E204",
+            _D,
+            "rule without condition",
+            "A rule specifies none of LocalAddr, RemoteAddr, LocalPortRange, RemotePortRange, "
+            "Jobname, Userid (or their *Ref forms).",
+        ),
+        # --- W3xx: PAGENT accepts the file but ignores or overrides something.
+        Code(
+            "W301",
+            _I,
+            "unknown parameter ignored",
+            "PAGENT ignores parameters it does not know, so a misspelling silently falls "
+            "back to the default.",
+        ),
+        Code(
+            "W302",
+            _I,
+            "duplicate statement name",
+            "Two statements of one type share a name; PAGENT keeps the last one.",
+        ),
+        Code(
+            "W303",
+            _I,
+            "parameter repeated",
+            "A single-valued parameter is coded more than once in a block; PAGENT uses the "
+            "last value without a message (APAR PI40723).",
+        ),
+        Code(
+            "W304",
+            _I,
+            "text after value ignored",
+            "PAGENT ignores text after a parameter's value; it may be a slip.",
+        ),
+        Code(
+            "W305",
+            _I,
+            "blank in value",
+            "A label, key ring or path value contains a blank; PAGENT may keep only the "
+            "first word. Check with pasearch.",
+        ),
+        Code(
+            "W306",
+            _I,
+            "quoted value",
+            "The value is in double quotes; quotes are not documented for AT-TLS values.",
+        ),
+        Code(
+            "W307",
+            _I,
+            "value outside usual range",
+            "The number is within the Policy Agent ceiling but outside the range the "
+            "reference gives as unconfirmed.",
+        ),
+        Code(
+            "W308",
+            _I,
+            "unknown cipher or code",
+            "The cipher suite, curve or signature code is not in pagent's tables; support "
+            "depends on the z/OS release.",
+        ),
+        Code(
+            "W309",
+            _I,
+            "brace on statement line",
+            "IBM's syntax puts braces and parameters on separate lines; pagent accepts "
+            "'Statement name {' and the same line's '}' but PAGENT's behaviour is unconfirmed.",
+        ),
+        Code(
+            "W310",
+            _I,
+            "environment without key ring",
+            "A TTLSEnvironmentAction has no TTLSKeyringParms: PAGENT installs it, but its "
+            "handshakes will fail.",
+        ),
+        Code(
+            "W311",
+            _I,
+            "job name or user id pattern",
+            "A Jobname or Userid is longer than 8 characters, in lower case, or uses a "
+            "wildcard other than a trailing '*'; AT-TLS behaviour is unconfirmed.",
+        ),
+        Code(
+            "W312",
+            _I,
+            "undocumented 'All' port",
+            "'All' is not in IBM's AT-TLS port syntax (0 means all ports); pagent reads it as 0.",
+        ),
+        Code(
+            "W313",
+            _I,
+            "non-UTF-8 bytes",
+            "The line holds bytes that are not UTF-8; they were read as Latin-1.",
+        ),
+        Code(
+            "W314",
+            _I,
+            "stray text ignored",
+            "A word outside any block that opens no block; PAGENT ignores it.",
+        ),
+        Code(
+            "W315",
+            _I,
+            "cipher parms ignored",
+            "SuiteBProfile is not Off, so TTLSCipherParms are ignored.",
+        ),
+        Code(
+            "W316",
+            _I,
+            "dependent parameter without effect",
+            "A parameter that only applies when another is Required/Optional "
+            "(ClientMaxSSLFragmentLength, *SNIMatch, *SNIList) is coded without it.",
+        ),
+        Code(
+            "W317",
+            _I,
+            "older placement",
+            "TTLSGskLdapParms inside TTLSEnvironmentAction is the V2R1 form; current "
+            "releases expect it in TTLSGskAdvancedParms.",
+        ),
+        Code(
+            "W318",
+            _I,
+            "both password and stash file",
+            "KeyringPw and KeyringStashFile are both coded; KeyringPw is used.",
+        ),
+        Code(
+            "W319",
+            _I,
+            "LDAP user without password",
+            "GSK_LDAP_USER and GSK_LDAP_USER_PW are coded together or not at all.",
+        ),
+        Code(
+            "W320",
+            _I,
+            "two parameters on one line",
+            "Only one parameter is allowed per line; PAGENT loses the second one.",
+        ),
+        Code(
+            "W321",
+            _I,
+            "unusual time condition",
+            "An IpTimeCondition value does not have the form of the documented QoS "
+            "equivalent; the AT-TLS forms are unconfirmed.",
+        ),
+        Code(
+            "W322",
+            _I,
+            "parameter without value",
+            "The keyword has no value; PAGENT treats the parameter as not coded (Zowe's "
+            "samples write 'CertificateLabel' alone on purpose).",
+        ),
+        # --- L4xx: lint beyond PAGENT.
+        Code(
+            "L401",
+            _L,
+            "rule never matches",
+            "A higher-priority rule (or an earlier one of the same priority, by name order) "
+            "covers every connection this rule could match.",
+        ),
+        Code(
+            "L402",
+            _L,
+            "unused statement",
+            "A global statement is referenced by no rule, directly or indirectly.",
+        ),
+        Code(
+            "L403",
+            _L,
+            "only old TLS enabled",
+            "The effective protocols of this environment are TLSv1 and/or TLSv1.1 only "
+            "(TLSv1.2 and TLSv1.3 default to Off).",
+        ),
+        Code(
+            "L404",
+            _L,
+            "template placeholder",
+            "A value looks like a placeholder left from a template (?port?, [name], "
+            "<name>, or quoted prose).",
+        ),
+        Code(
+            "L405",
+            _L,
+            "rule matches everything",
+            "The rule's conditions match every connection of its direction.",
+        ),
+        Code(
+            "L406",
+            _L,
+            "same-priority overlap",
+            "Two rules of the same priority can match the same connection; the one whose "
+            "name sorts first wins, and the collation is unconfirmed.",
+        ),
+        # --- C5xx: the configuration chain (pagent.conf, image files).
+        Code(
+            "C501",
+            _R,
+            "file not found",
+            "A file named in the configuration chain does not exist under the root.",
+        ),
+        Code(
+            "C502",
+            _I,
+            "unknown configuration statement",
+            "pagent.conf or an image file holds a statement PAGENT does not know.",
+        ),
+        Code(
+            "C503",
+            _I,
+            "statement in the wrong file",
+            "TTLSConfig belongs in an image file and CommonTTLSConfig in the main file; "
+            "PAGENT ignores them elsewhere.",
+        ),
+        Code(
+            "C504",
+            _I,
+            "image file without statements",
+            "The image file holds no recognizable statement (PAGENT's WARNING:005); it may "
+            "be the policy file itself.",
+        ),
+        Code(
+            "C505",
+            _I,
+            "common policy without TTLSConfig",
+            "The image has no TTLSConfig statement, so the CommonTTLSConfig file is never "
+            "parsed for it.",
+        ),
+        Code(
+            "C506",
+            _R,
+            "invalid configuration value",
+            "A pagent.conf operand is malformed (FLUSH/NOFLUSH, PURGE/NOPURGE, interval, "
+            "LogLevel).",
+        ),
+        Code(
+            "C507",
+            _I,
+            "statement repeated",
+            "A configuration statement that is used once is coded again; the last one is used.",
+        ),
+    )
+}
+
+
+def code(code_id: str) -> Code:
+    """Look up a code; an unknown id is a programming error."""
+    return CODES[code_id]

@@ -1,0 +1,1 @@
+"""Developer tools: code and docs generated from the catalogue."""
