@@ -1,35 +1,50 @@
-"""Nesting: scanned lines -> a tree of raw blocks and parameters, with brace diagnostics.
+"""Nesting: the lines of a file -> a tree of raw blocks and parameters, with brace diagnostics.
 
 A keyword line opens a block when the next significant line is ``{`` (IBM puts the brace
 on its own line, ttls-language.md §1.2) or when the line itself ends with ``{`` (W309).
 Whether a keyword *may* open a block is decided later, by the model builder; here only
 the shape of the text is checked: a ``}`` that closes nothing (E101), a file that ends
 inside a block (E102), a ``{`` with no keyword before it (E103), lines that fit no form
-(E100), and words at top level that open no block (W314, as the stray ``h`` after the
-BOM at the end of corpus file PAGENTTN-v2).
+(E100). Words at top level that open no block are kept as strays for the builder (W314,
+as the stray ``h`` after the BOM at the end of corpus file PAGENTTN-v2).
 
-The tree keeps each top-level block's line span so that a re-check can reuse blocks
-whose text did not change (:mod:`pagent.policy.cache`).
+Each top-level block keeps its line span, so a re-check can reuse the blocks whose text
+did not change (:mod:`pagent.policy.incremental`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from pagent.policy.diagnostics import Diagnostic
-from pagent.policy.grammar import Line, LineKind, scan_line
-from pagent.policy.source import BOM, SourceLoc
+from pagent.policy.grammar import TEXT_PATTERN, explain
+from pagent.policy.source import SourceLoc
 
 
-@dataclass(slots=True)
-class RawParam:
-    """A ``keyword value...`` line inside a block (or stray at top level)."""
+class RawParam(NamedTuple):
+    """A ``keyword value...`` line inside a block (or stray at top level).
 
+    A named tuple with locations made on demand: there is one per line of a policy, and
+    400,000 of them must be cheap to make (issue 2 §9).
+    """
+
+    path: str
+    line: int
+    kw_col: int
     keyword: str
-    value: str
-    loc: SourceLoc  # of the keyword
-    value_loc: SourceLoc  # of the value (the keyword's place when there is none)
+    value: str  # trimmed raw value text, '' when none
+    value_col: int  # 0 when there is no value
+
+    @property
+    def loc(self) -> SourceLoc:
+        """Where the keyword is."""
+        return tuple.__new__(SourceLoc, (self.path, self.line, self.kw_col))
+
+    @property
+    def value_loc(self) -> SourceLoc:
+        """Where the value is (the keyword's place when there is none)."""
+        return SourceLoc(self.path, self.line, self.value_col or self.kw_col)
 
 
 @dataclass(slots=True)
@@ -42,8 +57,7 @@ class RawBlock:
     name_loc: SourceLoc
     items: list[RawParam | RawBlock] = field(default_factory=list)
     first_line: int = 0  # 1-based line of the keyword
-    last_line: int = 0  # 1-based line of the closing brace (or last line at EOF)
-    closed: bool = False
+    last_line: int = 0  # 1-based line of the closing brace (or the last line at EOF)
 
 
 @dataclass(slots=True)
@@ -54,108 +68,88 @@ class RawFile:
     blocks: list[RawBlock]
     strays: list[RawParam]
     diagnostics: list[Diagnostic]
+    line_count: int = 0
 
 
-def parse_blocks(path: str, lines: Sequence[str]) -> RawFile:
-    """Nest the lines of one file into blocks."""
+_new = tuple.__new__  # builds a named tuple in C, skipping its Python-level __new__
+
+
+def _item(path: str, lineno: int, kw_col: int, kw: str, vals: str, vals_start: int) -> RawParam:
+    value = vals.strip()
+    if not value:
+        return _new(RawParam, (path, lineno, kw_col, kw, "", 0))
+    col = vals_start + len(vals) - len(vals.lstrip()) + 1
+    return _new(RawParam, (path, lineno, kw_col, kw, value, col))
+
+
+def parse_blocks(path: str, text: str, first_line: int = 1) -> RawFile:
+    """Nest the lines of ``text`` (a whole file, or a slice starting at ``first_line``)."""
     diags: list[Diagnostic] = []
     top: list[RawBlock] = []
     strays: list[RawParam] = []
     stack: list[RawBlock] = []
-    pending: tuple[Line, int] | None = None  # an item line that may open a block
-
-    def loc(lineno: int, col: int) -> SourceLoc:
-        return SourceLoc(path, lineno, max(col, 1))
-
-    def flush_pending() -> None:
-        nonlocal pending
-        if pending is None:
-            return
-        item, lineno = pending
-        pending = None
-        param = RawParam(
-            item.keyword,
-            item.value,
-            loc(lineno, item.kw_col),
-            loc(lineno, item.value_col or item.kw_col),
-        )
-        if stack:
-            stack[-1].items.append(param)
-        else:
-            strays.append(param)
-
-    def open_block(item: Line, lineno: int) -> None:
-        block = RawBlock(
-            keyword=item.keyword,
-            name=item.value,
-            loc=loc(lineno, item.kw_col),
-            name_loc=loc(lineno, item.value_col or item.kw_col),
-            first_line=lineno,
-        )
-        if stack:
-            stack[-1].items.append(block)
-        else:
-            top.append(block)
-        stack.append(block)
-
-    for lineno, raw in enumerate(lines, start=1):
-        text = raw.replace(BOM, "") if BOM in raw else raw
-        line = scan_line(text)
-        kind = line.kind
-        if kind is LineKind.EMPTY:
-            continue
-        if kind is LineKind.OPEN:
+    pending: RawParam | None = None  # an item line that may open a block
+    lineno = first_line - 1
+    for m in TEXT_PATTERN.finditer(text):
+        lineno += 1
+        indent, brace, kw, vals, opens, _comment, bad = m.groups()
+        if kw is not None:
             if pending is not None:
-                item, plineno = pending
+                (stack[-1].items if stack else strays).append(pending)
+            ind = len(indent)
+            pending = _item(path, lineno, ind + 1, kw, vals, ind + len(kw))
+            if opens is not None:
+                diags.append(Diagnostic.make("W309", pending.loc, f"'{{' on the same line as {kw}"))
+                block = RawBlock(
+                    kw, pending.value, pending.loc, pending.value_loc, first_line=lineno
+                )
+                (stack[-1].items if stack else top).append(block)
+                stack.append(block)
                 pending = None
-                open_block(item, plineno)
-            else:
-                diags.append(
-                    Diagnostic.make(
-                        "E103", loc(lineno, line.kw_col), "'{' follows no statement keyword"
-                    )
-                )
-                # Keep nesting balanced so the rest of the file is still checked.
-                open_block(Line(LineKind.ITEM, keyword="{", kw_col=line.kw_col), lineno)
             continue
-        flush_pending()
-        if kind is LineKind.ITEM:
-            if line.opens:
-                diags.append(
-                    Diagnostic.make(
-                        "W309",
-                        loc(lineno, line.kw_col),
-                        f"'{{' on the same line as {line.keyword}",
+        if brace is not None:
+            col = len(indent) + 1
+            if brace == "{":
+                if pending is None:
+                    loc = SourceLoc(path, lineno, col)
+                    diags.append(Diagnostic.make("E103", loc, "'{' follows no statement keyword"))
+                    # Keep nesting balanced so that the rest of the file is still checked.
+                    block = RawBlock("{", "", loc, loc, first_line=lineno)
+                else:
+                    block = RawBlock(
+                        pending.keyword,
+                        pending.value,
+                        pending.loc,
+                        pending.value_loc,
+                        first_line=pending.loc.line,
                     )
-                )
-                open_block(line, lineno)
-            else:
-                pending = (line, lineno)
-        elif kind is LineKind.CLOSE:
+                    pending = None
+                (stack[-1].items if stack else top).append(block)
+                stack.append(block)
+                continue
+            if pending is not None:
+                (stack[-1].items if stack else strays).append(pending)
+                pending = None
             if stack:
-                block = stack.pop()
-                block.last_line = lineno
-                block.closed = True
+                stack.pop().last_line = lineno
             else:
-                diags.append(
-                    Diagnostic.make("E101", loc(lineno, line.kw_col), "'}' closes no block")
-                )
-        else:  # BAD
-            diags.append(
-                Diagnostic.make("E100", loc(lineno, line.error_col), f"syntax error: {line.error}")
-            )
-    flush_pending()
-    last = len(lines)
+                loc = SourceLoc(path, lineno, col)
+                diags.append(Diagnostic.make("E101", loc, "'}' closes no block"))
+            continue
+        if bad is not None and bad.strip():
+            if pending is not None:
+                (stack[-1].items if stack else strays).append(pending)
+                pending = None
+            line = explain(bad)
+            loc = SourceLoc(path, lineno, line.error_col)
+            diags.append(Diagnostic.make("E100", loc, f"syntax error: {line.error}"))
+    if pending is not None:
+        (stack[-1].items if stack else strays).append(pending)
     while stack:
         block = stack.pop()
-        block.last_line = last
+        block.last_line = lineno
+        what = f"{block.keyword} {block.name}" if block.name else f"{block.keyword} block"
         diags.append(
-            Diagnostic.make(
-                "E102",
-                block.loc,
-                f"{block.keyword} {block.name} opened here is never closed: '}}' missing"
-                if block.name
-                else f"{block.keyword} block opened here is never closed: '}}' missing",
-            )
+            Diagnostic.make("E102", block.loc, f"{what} opened here is never closed: '}}' missing")
         )
-    return RawFile(path=path, blocks=top, strays=strays, diagnostics=diags)
+    return RawFile(path=path, blocks=top, strays=strays, diagnostics=diags, line_count=lineno)

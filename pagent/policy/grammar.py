@@ -25,6 +25,7 @@ not fit. tests/policy/test_grammar.py checks that both paths agree on every line
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import Enum
 
@@ -35,9 +36,12 @@ pp.ParserElement.set_default_whitespace_chars(" \t")
 # --- The pyparsing grammar (the authority). -------------------------------------------
 # Possessive runs (Python 3.11): like pyparsing's own token matching, the fast pattern
 # must not backtrack into a token to find a comment ("a#b" is one token, not "a" + "#b").
-KEYWORD = pp.Regex(r'(?!#)[^\s{}"]++').set_name("keyword")
-QUOTED = pp.Regex(r'"[^"\n]*"').set_name("quoted value")
-BARE = pp.Regex(r'(?!#)[^\s{}"]++').set_name("value")
+KEYWORD_RE = r'(?!#)[^\s{}"]++'
+QUOTED_RE = r'"[^"\n]*"'
+BARE_RE = KEYWORD_RE
+KEYWORD = pp.Regex(KEYWORD_RE).set_name("keyword")
+QUOTED = pp.Regex(QUOTED_RE).set_name("quoted value")
+BARE = pp.Regex(BARE_RE).set_name("value")
 VALUE = (QUOTED | BARE).set_name("value")
 COMMENT = pp.Regex(r"#.*").set_name("comment")
 OPEN = pp.Literal("{").set_name("'{'")
@@ -53,14 +57,19 @@ LINE = (
 ).set_name("line")
 
 # --- The fast path: the same token patterns, compiled into one line pattern. ----------
-_TOKEN = rf"(?:{QUOTED.pattern}|{BARE.pattern})"
+_TOKEN = rf"(?:{QUOTED_RE}|{BARE_RE})"
 LINE_PATTERN = pp.Regex(
     r"[ \t]*(?:"
     r"(?P<brace>[{}])"
-    rf"|(?P<kw>{KEYWORD.pattern})(?P<vals>(?>(?:[ \t]*{_TOKEN})*))(?:[ \t]*(?P<open>\{{))?"
+    rf"|(?P<kw>{KEYWORD_RE})(?P<vals>(?>(?:[ \t]*{_TOKEN})*))(?:[ \t]*(?P<open>\{{))?"
     r")?[ \t]*(?P<comment>#.*)?$"
 )
 _MATCH = LINE_PATTERN.re.match
+# Every line of a text at once: the same pattern, or anything (a BAD line to explain).
+# One C-level scan instead of a Python call per line (0.25 s for 400,000 lines).
+# The leading blanks are captured so that columns come from lengths, not m.start() calls.
+_CORE = LINE_PATTERN.re.pattern.removeprefix(r"[ \t]*").removesuffix("$")
+TEXT_PATTERN = re.compile(rf"^(?P<indent>[ \t]*)(?:{_CORE}$|(?P<bad>.*)$)", re.MULTILINE)
 
 
 class LineKind(Enum):
@@ -94,7 +103,7 @@ def scan_line(text: str) -> Line:
     """Scan one line (without its line end) into a :class:`Line`."""
     m = _MATCH(text)
     if m is None:
-        return _explain(text)
+        return explain(text)
     brace = m.group("brace")
     if brace is not None:
         col = m.start("brace") + 1
@@ -115,7 +124,7 @@ def scan_line(text: str) -> Line:
     )
 
 
-def _explain(text: str) -> Line:
+def explain(text: str) -> Line:
     """Use the pyparsing rule to say why a line fits no form."""
     try:
         LINE.parse_string(text, parse_all=True)
