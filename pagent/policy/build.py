@@ -602,13 +602,44 @@ def build_file(raw: RawFile) -> BuiltFile:
         built = b.top_block(block)
         if built is not None:
             out.statements.append(built)
+    if raw.strays and not raw.blocks:
+        b.warn("W323", raw.strays[0].loc, "no AT-TLS statement in this file")
     return out
 
 
-def build_block(path: str, block: RawBlock) -> BuiltFile:
-    """Build one top-level block on its own (for reuse across re-checks)."""
+@dataclass(frozen=True, slots=True)
+class BlockPart:
+    """What one top-level block contributed: its statements, diagnostics and inline names."""
+
+    statements: tuple[Statement, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    inline_names: tuple[tuple[str, str], ...]
+
+
+def build_blocks(path: str, blocks: list[RawBlock]) -> list[BlockPart]:
+    """Build top-level blocks each on its own account (for reuse across re-checks).
+
+    One builder serves all blocks and each block's share is sliced off afterwards: making a
+    builder per block costs 0.2 s on a 10,000-rule policy.
+    """
     out = BuiltFile(path=path)
-    built = _Builder(out).top_block(block)
-    if built is not None:
-        out.statements.append(built)
-    return out
+    b = _Builder(out)
+    parts: list[BlockPart] = []
+    names_before: set[tuple[str, str]] = set()
+    for block in blocks:
+        n_stmt, n_diag = len(out.statements), len(out.diagnostics)
+        built = b.top_block(block)
+        if built is not None:
+            out.statements.append(built)
+        names: tuple[tuple[str, str], ...] = ()
+        if len(out.inline_names) != len(names_before):
+            names = tuple(out.inline_names - names_before)
+            names_before = set(out.inline_names)
+        parts.append(
+            BlockPart(
+                tuple(out.statements[n_stmt:]),
+                tuple(out.diagnostics[n_diag:]),
+                names,
+            )
+        )
+    return parts

@@ -337,6 +337,13 @@ CODES: dict[str, Code] = {
             "The keyword has no value; PAGENT treats the parameter as not coded (Zowe's "
             "samples write 'CertificateLabel' alone on purpose).",
         ),
+        Code(
+            "W323",
+            _I,
+            "no statement in file",
+            "The file holds text but no AT-TLS statement, so it contributes nothing; it may "
+            "not be a policy file (a pasearch report, an image file).",
+        ),
         # --- L4xx: lint beyond PAGENT.
         Code(
             "L401",
@@ -424,6 +431,13 @@ CODES: dict[str, Code] = {
             _I,
             "statement repeated",
             "A configuration statement that is used once is coded again; the last one is used.",
+        ),
+        Code(
+            "C508",
+            _I,
+            "unsupported code page",
+            "The Codepage statement names a page PAGENT does not support; it warns and reads "
+            "the files as IBM-1047.",
         ),
     )
 }
