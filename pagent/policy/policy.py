@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from pagent.policy.blocks import parse_blocks
 from pagent.policy.build import BuiltFile, build_file
@@ -67,6 +67,13 @@ class Policy:
     diagnostics: tuple[Diagnostic, ...]
     files: tuple[str, ...] = ()
     inline_names: frozenset[tuple[str, str]] = field(default_factory=frozenset)
+    verdicts: Mapping[int, Verdict] = field(default_factory=dict, repr=False, compare=False)
+    # The merge's own diagnostics (E201-E204) by the id of the statement they belong to, and
+    # the diagnostics of the files themselves: kept apart so that a re-check can patch them.
+    owned: Mapping[int, tuple[Diagnostic, ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+    file_diagnostics: tuple[Diagnostic, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def rejected(self) -> bool:
@@ -129,6 +136,23 @@ def _refs(s: Statement) -> Iterator[tuple[ParamSpec, str]]:
             yield from _refs(child)
 
 
+class Verdict(NamedTuple):
+    """What the resolver concluded about one statement object, and what that rests on.
+
+    ``deps`` lists every name lookup the verdict depends on, transitively, with the object
+    found (None when the name was missing). A later merge may reuse the verdict for the same
+    object while every lookup still finds the same object (:mod:`pagent.policy.incremental`).
+    """
+
+    stmt: Statement  # held so that id(stmt) stays unique while the verdict is kept
+    ok: bool
+    deps: tuple[tuple[str, str, Statement | None], ...]
+
+
+_NO_TABLE: Mapping[str, Statement] = {}
+_new = tuple.__new__  # builds a named tuple in C: there is one verdict per statement
+
+
 class _Resolver:
     """Resolves references over the merged name space and finds what PAGENT discards."""
 
@@ -137,29 +161,54 @@ class _Resolver:
         by_type: Mapping[str, Mapping[str, Statement]],
         inline_names: frozenset[tuple[str, str]],
         diags: list[Diagnostic],
+        previous: Mapping[int, Verdict] | None = None,
     ) -> None:
         self.by_type = by_type
         self.inline_names = inline_names
         self.diags = diags
-        self.valid: dict[int, bool] = {}
+        self.previous = previous or {}
+        self.verdicts: dict[int, Verdict] = {}
         self.reported: set[tuple[str, int, int]] = set()
+        self.owned: dict[int, list[Diagnostic]] = {}
+
+    def report(self, s: Statement, d: Diagnostic) -> None:
+        """Record a diagnostic that belongs to statement ``s``."""
+        self.diags.append(d)
+        self.owned.setdefault(id(s), []).append(d)
+
+    def still_holds(self, v: Verdict) -> bool:
+        """True when every lookup of a verdict finds what it found before."""
+        tables = self.by_type
+        return v.ok and all(
+            tables.get(kind, _NO_TABLE).get(name) is found for kind, name, found in v.deps
+        )
 
     def ok(self, s: Statement) -> bool:
         """True when every reference of ``s`` resolves to a statement that is itself ok."""
         key = id(s)
-        if key in self.valid:
-            return self.valid[key]
-        self.valid[key] = True  # a reference cycle is not an error of its own
+        done = self.verdicts.get(key)
+        if done is not None:
+            return done.ok
+        old = self.previous.get(key)
+        if old is not None and old.stmt is s and self.still_holds(old):
+            self.verdicts[key] = old
+            return True
+        # Provisional verdict: a reference cycle is not an error of its own.
+        self.verdicts[key] = _new(Verdict, (s, True, ()))
         good = True
+        deps: list[tuple[str, str, Statement | None]] = []
         for p, name in _refs(s):
             assert p.target is not None
-            target = self.by_type.get(p.target, {}).get(name)
+            target = self.by_type.get(p.target, _NO_TABLE).get(name)
+            deps.append((p.target, name, target))
             if target is None:
                 good = False
                 self.dangling(s, p, name)
-            elif not self.ok(target):
+                continue
+            if not self.ok(target):
                 good = False
-        self.valid[key] = good
+            deps.extend(self.verdicts[id(target)].deps)
+        self.verdicts[key] = _new(Verdict, (s, good, tuple(deps)))
         return good
 
     def dangling(self, s: Statement, p: ParamSpec, name: str) -> None:
@@ -170,23 +219,25 @@ class _Resolver:
         self.reported.add(mark)
         assert p.target is not None
         if (p.target, name) in self.inline_names:
-            self.diags.append(
+            self.report(
+                s,
                 Diagnostic.make(
                     "E202",
                     loc,
                     f"{p.keyword} '{name}' names an inline {p.target}; inline names cannot "
                     "be referenced",
-                )
+                ),
             )
             return
         near = [n for n in self.by_type.get(p.target, {}) if n.lower() == name.lower()]
         hint = f" (names are case-sensitive: did you mean '{near[0]}'?)" if near else ""
-        self.diags.append(
+        self.report(
+            s,
             Diagnostic.make(
                 "E201",
                 loc,
                 f"{p.keyword} '{name}' names no {p.target}{hint}; {s.label} is discarded",
-            )
+            ),
         )
 
 
@@ -204,13 +255,76 @@ def has_condition(rule: TTLSRule) -> bool:
     )  # fmt: skip
 
 
-def merge(built: Sequence[BuiltFile]) -> Policy:
-    """Merge built files (common file first) into one policy and resolve it."""
-    diags: list[Diagnostic] = []
+def _judge_rule(resolver: _Resolver, s: TTLSRule) -> bool:
+    """True when PAGENT would install the rule; reports why not."""
+    good = resolver.ok(s)
+    if not has_condition(s):
+        good = False
+        resolver.report(
+            s,
+            Diagnostic.make(
+                "E204",
+                s.loc,
+                f"{s.label} has no condition (LocalAddr, RemoteAddr, LocalPortRange, "
+                "RemotePortRange, Jobname or Userid); PAGENT discards it",
+            ),
+        )
+    group = resolver.by_type.get("TTLSGroupAction", _NO_TABLE).get(s.ttls_group_action_ref or "")
+    if (
+        isinstance(group, TTLSGroupAction)
+        and group.ttls_enabled == "On"
+        and s.ttls_environment_action_ref is None
+    ):
+        good = False
+        resolver.report(
+            s,
+            Diagnostic.make(
+                "E203",
+                s.loc,
+                f"{s.label}: group action {group.name} has TTLSEnabled On but the rule "
+                "has no TTLSEnvironmentActionRef; PAGENT discards it",
+            ),
+        )
+    return good
+
+
+def _finish(
+    resolver: _Resolver,
+    by_type: Mapping[str, Mapping[str, Statement]],
+    rules: list[TTLSRule],
+    discarded: list[TTLSRule],
+    file_diags: Sequence[Diagnostic],
+    owned: Mapping[int, Sequence[Diagnostic]],
+    files: tuple[str, ...],
+    inline_names: frozenset[tuple[str, str]],
+) -> Policy:
+    rules.sort(key=rule_order_key)
+    discarded.sort(key=rule_order_key)
+    diags = [*file_diags, *(d for ds in owned.values() for d in ds)]
+    diags.sort(key=sort_key)
+    return Policy(
+        by_type=by_type,
+        rules=tuple(rules),
+        discarded=tuple(r.name or "" for r in discarded),
+        diagnostics=tuple(diags),
+        files=files,
+        inline_names=inline_names,
+        verdicts=resolver.verdicts,
+        owned={k: tuple(v) for k, v in owned.items()},
+        file_diagnostics=tuple(file_diags),
+    )
+
+
+def merge(built: Sequence[BuiltFile], previous: Mapping[int, Verdict] | None = None) -> Policy:
+    """Merge built files (common file first) into one policy and resolve it.
+
+    ``previous`` holds the verdicts of an earlier merge; those still valid are reused.
+    """
+    file_diags: list[Diagnostic] = []
     by_type: dict[str, dict[str, Statement]] = {}
     inline_names: set[tuple[str, str]] = set()
     for f in built:
-        diags.extend(f.diagnostics)
+        file_diags.extend(f.diagnostics)
         inline_names |= f.inline_names
         for s in f.statements:
             if s.name is None:
@@ -218,7 +332,7 @@ def merge(built: Sequence[BuiltFile]) -> Policy:
             table = by_type.setdefault(s.KEYWORD, {})
             earlier = table.pop(s.name, None)  # re-insert: definition order is the last one
             if earlier is not None:
-                diags.append(
+                file_diags.append(
                     Diagnostic.make(
                         "W302",
                         s.loc,
@@ -228,57 +342,143 @@ def merge(built: Sequence[BuiltFile]) -> Policy:
                 )
             table[s.name] = s
     frozen_inline = frozenset(inline_names)
-    resolver = _Resolver(by_type, frozen_inline, diags)
+    resolver = _Resolver(by_type, frozen_inline, [], previous)
     rules: list[TTLSRule] = []
-    discarded: list[str] = []
+    discarded: list[TTLSRule] = []
     for s in by_type.get("TTLSRule", {}).values():
         assert isinstance(s, TTLSRule)
-        good = resolver.ok(s)
-        if not has_condition(s):
-            good = False
-            diags.append(
-                Diagnostic.make(
-                    "E204",
-                    s.loc,
-                    f"{s.label} has no condition (LocalAddr, RemoteAddr, LocalPortRange, "
-                    "RemotePortRange, Jobname or Userid); PAGENT discards it",
-                )
-            )
-        group = by_type.get("TTLSGroupAction", {}).get(s.ttls_group_action_ref or "")
-        if (
-            isinstance(group, TTLSGroupAction)
-            and group.ttls_enabled == "On"
-            and s.ttls_environment_action_ref is None
-        ):
-            good = False
-            diags.append(
-                Diagnostic.make(
-                    "E203",
-                    s.loc,
-                    f"{s.label}: group action {group.name} has TTLSEnabled On but the rule "
-                    "has no TTLSEnvironmentActionRef; PAGENT discards it",
-                )
-            )
-        if good:
-            rules.append(s)
-        elif s.name is not None:
-            discarded.append(s.name)
+        (rules if _judge_rule(resolver, s) else discarded).append(s)
     # Actions and parms that no rule uses are discarded by PAGENT too when a reference of
     # theirs dangles; they are checked here so that the check reports them (exit 1).
     for kind, table in by_type.items():
         if kind != "TTLSRule":
             for stmt in table.values():
                 resolver.ok(stmt)
-    rules.sort(key=rule_order_key)
-    diags.sort(key=sort_key)
-    return Policy(
-        by_type=by_type,
-        rules=tuple(rules),
-        discarded=tuple(discarded),
-        diagnostics=tuple(diags),
-        files=tuple(f.path for f in built),
-        inline_names=frozen_inline,
+    return _finish(
+        resolver,
+        by_type,
+        rules,
+        discarded,
+        file_diags,
+        resolver.owned,
+        tuple(f.path for f in built),
+        frozen_inline,
     )
+
+
+def patch(
+    previous: Policy,
+    removed: Sequence[Statement],
+    added: Sequence[Statement],
+    built: Sequence[BuiltFile],
+    dependents: dict[tuple[str, str], list[Statement]],
+) -> Policy | None:
+    """The policy after replacing ``removed`` statements by ``added`` ones, or None.
+
+    The result is what :func:`merge` gives for ``built``, reached by re-resolving only
+    the statements that can be affected: the added ones, and those whose verdict looked
+    up a name that was removed or added (``dependents``, a reverse index of the verdicts'
+    lookups that this function keeps up to date). None when the shortcut does not apply:
+    duplicate names (W302 ordering), unnamed or inline-named statements.
+    """
+    if any(d.code.id == "W302" for d in previous.file_diagnostics):
+        return None
+    if any(s.name is None for s in (*removed, *added)):
+        return None
+    keys_removed = {(s.KEYWORD, s.name): s for s in removed if s.name is not None}
+    keys_added = {(s.KEYWORD, s.name): s for s in added if s.name is not None}
+    if len(keys_added) != len(added):
+        return None  # a duplicate among the added statements
+    by_type = {k: dict(v) for k, v in previous.by_type.items()}
+    for (kind, name), s in keys_removed.items():
+        table = by_type.get(kind, {})
+        if table.get(name) is s and (kind, name) not in keys_added:
+            del table[name]
+    renamed: set[str] = set()  # types whose set of names changed
+    for (kind, name), s in keys_added.items():
+        table = by_type.setdefault(kind, {})
+        if name in table and (kind, name) not in keys_removed:
+            return None  # a new duplicate: W302 and ordering, take the full merge
+        if name not in table:
+            renamed.add(kind)
+        table[name] = s  # in place when the name was there: definition order kept
+    renamed.update(k for k, _ in keys_removed if (k, _) not in keys_added)
+    if renamed:
+        # Keep each table in definition order, as a full merge would.
+        for kind in renamed:
+            by_type[kind] = {
+                st.name: st
+                for f in built
+                for st in f.statements
+                if kind == st.KEYWORD and st.name is not None
+            }
+            if not by_type[kind]:
+                del by_type[kind]
+    inline = previous.inline_names
+    for f in built:
+        if not f.inline_names <= inline:
+            return None
+    verdicts = dict(previous.verdicts)
+    owned = {k: list(v) for k, v in previous.owned.items()}
+    gone = {id(s) for s in removed}
+    affected: dict[int, Statement] = {id(s): s for s in added}
+    for key in {*keys_removed, *keys_added}:
+        for dep in dependents.get(key, ()):
+            if id(dep) not in gone:
+                affected[id(dep)] = dep
+    stale = gone | set(affected)
+    for k in stale:
+        verdicts.pop(k, None)
+        owned.pop(k, None)
+    resolver = _Resolver(by_type, inline, [], verdicts)
+    rules = [r for r in previous.rules if id(r) not in stale]
+    old_discarded = {id(s) for s in removed} | set(affected)
+    discarded = [
+        r
+        for r in by_type.get("TTLSRule", {}).values()
+        if isinstance(r, TTLSRule) and r.name in previous.discarded and id(r) not in old_discarded
+    ]
+    for s in affected.values():
+        if isinstance(s, TTLSRule):
+            (rules if _judge_rule(resolver, s) else discarded).append(s)
+        else:
+            resolver.ok(s)
+    verdicts.update(resolver.verdicts)
+    for k, ds in resolver.owned.items():
+        owned[k] = ds
+    for s in removed:
+        old = previous.verdicts.get(id(s))
+        if old is not None:
+            for kind, name, _ in old.deps:
+                users = dependents.get((kind, name))
+                if users is not None and s in users:
+                    users.remove(s)
+    for v in resolver.verdicts.values():
+        for kind, name, _ in v.deps:
+            users = dependents.setdefault((kind, name), [])
+            if v.stmt not in users:
+                users.append(v.stmt)
+    file_diags = [d for f in built for d in f.diagnostics]
+    resolver.verdicts = verdicts
+    return _finish(
+        resolver,
+        by_type,
+        rules,
+        discarded,
+        file_diags,
+        owned,
+        tuple(f.path for f in built),
+        inline,
+    )
+
+
+def dependents_of(policy: Policy) -> dict[tuple[str, str], list[Statement]]:
+    """The reverse index of a policy's verdicts: name -> statements whose verdict looked it up."""
+    index: dict[tuple[str, str], list[Statement]] = {}
+    for v in policy.verdicts.values():
+        for kind, name, _ in v.deps:
+            index.setdefault((kind, name), []).append(v.stmt)
+    return index
 
 
 def build_source(src: SourceText) -> BuiltFile:
