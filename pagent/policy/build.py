@@ -246,8 +246,8 @@ class _Builder:
             return self.string_value(p, item)
         tokens = split_values(raw)
         parse = _PARSERS.get(p.type)
-        if p.type in ("port_spec", "ip_range"):
-            text = raw  # "n m" and "a - b" are one value
+        if p.type in ("port_spec", "ip_range", "tod_range"):
+            text = raw  # "n m", "a - b" and "0-8:30, 17:30-24" are one value
         else:
             text = tokens[0]
             if len(tokens) > 1:

@@ -244,3 +244,127 @@ def test_inline_block_may_be_unnamed_or_named():
         + "TTLSEnvironmentAction E2\n{\n  HandshakeRole Client\n  TTLSKeyringParmsRef inner\n}\n"
     )
     assert ("E202", 23) in codes(p)
+
+
+MORE = [
+    pytest.param(GOOD_RULE + 'Jobname "abc\n', "E100", 20, id="E100-unclosed-quote"),
+    pytest.param(
+        GOOD_RULE.replace("TTLSEnabled On", "TTLSEnabled On\n  TTLSGroupAdvancedParmsRef X"),
+        "E201",
+        11,
+        id="E201-dangling",
+    ),
+    pytest.param(
+        GOOD_RULE.replace("  TTLSEnvironmentActionRef E\n", ""), "E203", 1, id="E203-no-environment"
+    ),
+    pytest.param(
+        GOOD_RULE.replace("  LocalPortRange 8443\n", ""), "E204", 1, id="E204-no-condition"
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "code", "line"), MORE)
+def test_more_faults_give_their_codes(text, code, line):
+    """Syntax, reference and rule faults each have their code."""
+    p = policy_of(text)
+    assert (code, line) in codes(p), codes(p)
+    assert not p.complete
+
+
+MORE_WARNINGS = [
+    pytest.param(
+        GOOD_RULE.replace("    Keyring SRV/RING\n", ""), "W310", 15, id="W310-empty-keyring"
+    ),
+    pytest.param(
+        GOOD_RULE.replace(
+            "  HandshakeRole Server\n",
+            "  HandshakeRole Server\n  SuiteBProfile 128\n  TTLSCipherParmsRef C\n",
+        )
+        + "TTLSCipherParms C\n{\n  V3CipherSuites 35\n}\n",
+        "W315",
+        15,
+        id="W315-suiteb",
+    ),
+    pytest.param(
+        GOOD_RULE.replace(
+            "    Keyring SRV/RING\n  }\n",
+            "    Keyring SRV/RING\n  }\n  TTLSEnvironmentAdvancedParms\n  {\n"
+            "    ClientMaxSSLFragmentLength 512\n  }\n",
+        ),
+        "W316",
+        21,
+        id="W316-dependent",
+    ),
+    pytest.param(
+        GOOD_RULE.replace(
+            "    Keyring SRV/RING\n  }\n",
+            "    Keyring SRV/RING\n  }\n  TTLSGskLdapParms\n  {\n"
+            "    GSK_LDAP_SERVER ldap.example\n  }\n",
+        ),
+        "W317",
+        19,
+        id="W317-older-placement",
+    ),
+    pytest.param(
+        GOOD_RULE.replace(
+            "Keyring SRV/RING",
+            "Keyring /u/k.kdb\n    KeyringPw secret\n    KeyringStashFile /u/k.sth",
+        ),
+        "W318",
+        19,
+        id="W318-pw-and-stash",
+    ),
+    pytest.param(
+        GOOD_RULE
+        + "TTLSGskLdapParms L\n{\n  GSK_LDAP_SERVER ldap.example\n  GSK_LDAP_USER cn=x\n}\n",
+        "W319",
+        20,
+        id="W319-user-without-pw",
+    ),
+    pytest.param(
+        GOOD_RULE.replace(
+            "  Direction Inbound\n",
+            "  Direction Inbound\n  IpTimeCondition\n  {\n    DayOfWeekMask 11\n  }\n",
+        ),
+        "W321",
+        7,
+        id="W321-mask-length",
+    ),
+    pytest.param("policyRule: X\n  Rule Type: TTLS\n", "W323", 1, id="W323-not-a-policy"),
+    pytest.param(
+        GOOD_RULE.replace("LocalPortRange 8443", "LocalPortRange 8443\n  Jobname [job]"),
+        "L404",
+        4,
+        id="L404-placeholder",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "code", "line"), MORE_WARNINGS)
+def test_more_tolerated_faults_give_their_warnings(text, code, line):
+    """Each warning code has its small input."""
+    p = policy_of(text)
+    assert (code, line) in codes(p), codes(p)
+
+
+def test_non_utf8_byte_gives_w313_and_latin1_text():
+    """A byte that is not UTF-8 is read as Latin-1 and reported on its line."""
+    from pagent.policy.policy import load_policy
+    from pagent.policy.source import decode
+
+    data = GOOD_RULE.replace("Keyring SRV/RING", "Keyring SRV/RING\xb8").encode("latin-1")
+    p = load_policy([decode(data, "x.policy")])
+    assert ("W313", 17) in codes(p)
+
+
+def test_time_of_day_with_several_intervals_is_one_value():
+    """TimeOfDayRange 0-8:30, 17:30-24 keeps both intervals and gives no W304."""
+    text = GOOD_RULE.replace(
+        "  Direction Inbound\n",
+        "  Direction Inbound\n  IpTimeCondition\n  {\n    TimeOfDayRange 0-8:30, 17:30-24\n  }\n",
+    )
+    p = policy_of(text)
+    assert codes(p) == []
+    cond = p.rules[0].ip_time_condition
+    assert cond is not None
+    assert cond.time_of_day_range == "0-8:30, 17:30-24"

@@ -1,0 +1,158 @@
+"""Policy-layer benchmark (issue 2 §9): prints its figures, asserts nothing.
+
+    python -m benchmarks.bench_policy [--rules 1000,10000] [--repeat 3]
+
+For generated policies of 1,000 and 10,000 rules (benchmarks/gen_policy.py, about 40
+lines a rule, each rule with its own actions, key ring and advanced parms) it measures:
+
+* cold check: a fresh process reads the file, builds and validates the policy and lints
+  it, as ``pagent check`` does (best of --repeat runs, wall time inside the process);
+* the floor: a bare regex line scan of the same file, so the distance to it is visible;
+* growth: the 10k/1k ratio of the cold checks;
+* re-check after an edit, through PolicyCache: a value changed in one rule in the middle
+  of the file, and a line added to that rule;
+* match: median time per connection against the installed rules;
+* peak memory (max RSS) of a process that has checked the file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.gen_policy import policy_text
+
+_CHILD = r"""
+import json, resource, sys, time
+t0 = time.perf_counter()
+from pagent.policy.check import check_paths
+from pathlib import Path
+t1 = time.perf_counter()
+report = check_paths([Path(sys.argv[1])], None)
+t2 = time.perf_counter()
+assert report.policies[0].policy.rules
+print(json.dumps({"import": t1 - t0, "check": t2 - t1,
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def cold_check(path: Path, repeat: int) -> dict[str, float]:
+    """Best of ``repeat`` fresh-process checks."""
+    runs = []
+    for _ in range(repeat):
+        out = subprocess.run(
+            [sys.executable, "-c", _CHILD, str(path)], capture_output=True, text=True, check=True
+        )
+        runs.append(json.loads(out.stdout))
+    best = min(runs, key=lambda r: r["check"])
+    return {"check": best["check"], "rss_mb": max(r["rss_mb"] for r in runs)}
+
+
+def regex_floor(path: Path, repeat: int) -> float:
+    """Time of a bare regex scan over every line of the file (read included)."""
+    line = re.compile(r"^[ \t]*(\S+)?[ \t]*(.*?)[ \t]*$", re.MULTILINE)
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        text = path.read_text("utf-8")
+        sum(1 for _ in line.finditer(text))
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def recheck(text: str, rules: int) -> dict[str, float]:
+    """Re-check times through PolicyCache after two kinds of edit in the middle rule."""
+    from pagent.policy.incremental import PolicyCache
+    from pagent.policy.source import decode
+
+    mid = rules // 2 + 1  # an inbound rule with a single LocalPortRange
+    old = f"LocalPortRange                  {10000 + mid}\n"
+    assert old in text
+    cache = PolicyCache()
+    cache.load([decode(text.encode(), "bench.policy")])
+    out = {}
+    for label, new in (
+        ("value_edit", f"LocalPortRange                  {20000 + mid}\n"),
+        ("line_added", f"LocalPortRange                  {20000 + mid}\n  Userid USER1\n"),
+    ):
+        edited = decode(text.replace(old, new, 1).encode(), "bench.policy")
+        t = time.perf_counter()
+        cache.load([edited])
+        out[label] = time.perf_counter() - t
+        cache.load([decode(text.encode(), "bench.policy")])  # back to the original
+    return out
+
+
+def match_median(text: str, rules: int, samples: int = 5000) -> float:
+    """Median µs per connection over ``samples`` connections, timed one by one."""
+    import random
+
+    from pagent.policy.matching import Connection, Matcher
+    from pagent.policy.policy import load_policy
+    from pagent.policy.source import decode
+
+    matcher = Matcher(load_policy([decode(text.encode(), "bench.policy")]))
+    rnd = random.Random(7)
+    times = []
+    hits = 0
+    for _ in range(samples):
+        i = rnd.randrange(rules)
+        inbound = i % 10 != 0
+        conn = Connection(
+            direction="inbound" if inbound else "outbound",
+            local_ip="10.1.1.1",
+            local_port=10000 + i if inbound else 40000,
+            remote_ip=f"10.{(i >> 8) & 255}.{i & 255}.9",
+            remote_port=50000 if inbound else 10000 + i,
+            jobname=f"JOB{i % 1000:03d}X",
+            userid="USER1",
+        )
+        t = time.perf_counter_ns()
+        found = matcher.match(conn)
+        times.append(time.perf_counter_ns() - t)
+        hits += found is not None
+    assert hits > samples // 2, hits
+    return statistics.median(times) / 1000
+
+
+def main() -> int:
+    """Run and print every figure."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rules", default="1000,10000")
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    sizes = [int(n) for n in args.rules.split(",")]
+    cold: dict[int, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            text = policy_text(n)
+            path = Path(tmp) / f"p{n}.policy"
+            path.write_text(text, "utf-8")
+            lines = text.count("\n")
+            c = cold_check(path, args.repeat)
+            cold[n] = c["check"]
+            floor = regex_floor(path, args.repeat)
+            print(f"{n} rules, {lines} lines, {len(text) / 1e6:.1f} MB")
+            print(f"  cold check            {c['check']:.3f} s   (budget 2 s for 10k)")
+            ratio = c["check"] / floor
+            print(f"  regex line scan       {floor:.3f} s   (floor; check is {ratio:.1f}x)")
+            r = recheck(text, n)
+            print(f"  re-check, value edit  {r['value_edit']:.3f} s   (budget 0.2 s)")
+            print(f"  re-check, line added  {r['line_added']:.3f} s")
+            print(f"  match, median         {match_median(text, n):.2f} us  (budget 20 us)")
+            print(f"  peak memory (RSS)     {c['rss_mb']:.0f} MB   (budget 300 MB)")
+    if len(sizes) >= 2:
+        a, b = sizes[0], sizes[-1]
+        print(f"growth {b}/{a}: {cold[b] / cold[a]:.1f}  (budget 12 for 10x rules)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

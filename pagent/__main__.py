@@ -1,0 +1,5 @@
+"""``python -m pagent``."""
+
+from pagent.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,92 @@
+"""The ``pagent`` command: thin entry points that parse arguments and call the layers.
+
+Exit codes (issue 2): ``check`` 0 when PAGENT would install everything, 1 when it would
+reject the policy or discard a statement, 2 for usage errors and unreadable files;
+``match`` 0 when a rule matches, 1 when none does; ``search`` 0, or 2 when it cannot read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+from collections.abc import Sequence
+from pathlib import Path
+
+from pagent.commands._output import EXIT_USAGE
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with exit code 2 and the program name on every error (argparse's default)."""
+
+
+def _root(value: str | None) -> Path | None:
+    if value is not None:
+        return Path(value)
+    cwd = Path.cwd()
+    return cwd if (cwd / "etc" / "pagent.conf").is_file() else None
+
+
+def _endpoint(text: str) -> tuple[str, int]:
+    """``IP:PORT`` or ``[IPv6]:PORT``."""
+    if text.startswith("["):
+        host, sep, port = text[1:].partition("]:")
+    else:
+        host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or int(port) > 65535:
+        raise argparse.ArgumentTypeError(f"'{text}' is not IP:PORT (IPv6 as [addr]:port)")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{host}' is not an IP address") from None
+    return host, int(port)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line."""
+    parser = _Parser(prog="pagent", description=__doc__.splitlines()[0] if __doc__ else None)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    check = sub.add_parser("check", help="check policy files or a pagent.conf chain")
+    check.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    check.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    check.add_argument("--strict", action="store_true", help="warnings fail the check too")
+    check.add_argument(
+        "--root", help="system root for z/OS paths (default: cwd if it has etc/pagent.conf)"
+    )
+
+    search = sub.add_parser("search", help="show the policy as pasearch -t would")
+    search.add_argument(
+        "-t", dest="ttls", action="store_true", required=True, help="AT-TLS policies"
+    )
+    search.add_argument("--rule", help="only this rule")
+    search.add_argument("--root", help="system root (default: cwd if it has etc/pagent.conf)")
+    search.add_argument("path", nargs="?", type=Path, metavar="PATH")
+
+    match = sub.add_parser("match", help="which rule a connection maps to")
+    match.add_argument("path", type=Path, metavar="PATH")
+    match.add_argument("--direction", required=True, choices=["inbound", "outbound"])
+    match.add_argument("--local", required=True, type=_endpoint, metavar="IP:PORT")
+    match.add_argument("--remote", required=True, type=_endpoint, metavar="IP:PORT")
+    match.add_argument("--jobname", default="")
+    match.add_argument("--userid", default="")
+    match.add_argument("--json", action="store_true")
+    match.add_argument("--root", help="system root for a pagent.conf PATH")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one pagent command."""
+    args = build_parser().parse_args(argv)
+    if args.command == "check":
+        from pagent.commands.check import run_check
+
+        return run_check(args.paths, _root(args.root), as_json=args.json, strict=args.strict)
+    if args.command == "search":
+        from pagent.commands.search import run_search
+
+        return run_search(args.path, _root(args.root), rule=args.rule)
+    if args.command == "match":
+        from pagent.commands.match import run_match
+
+        return run_match(args, _root(args.root))
+    return EXIT_USAGE  # pragma: no cover - argparse requires a command

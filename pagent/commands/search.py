@@ -1,0 +1,91 @@
+"""``pagent search -t``: show a policy as ``pasearch -t`` would once PAGENT installed it.
+
+With a path, the files are read and checked here (a policy file, or a pagent.conf and its
+chain, one report per image); without one, the running pagent service would be asked, which
+does not exist yet. The clock is read here only: the renderer takes the time and the
+instance id as arguments.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from pagent.commands._output import EXIT_USAGE, err
+from pagent.policy.check import CheckedPolicy, check_paths
+from pagent.policy.codes import Effect
+from pagent.policy.diagnostics import render_text
+from pagent.policy.pasearch import render_ttls
+from pagent.policy.policy import Policy
+
+DEFAULT_IMAGE = "TCPIP"  # the default stack name pasearch shows for a lone policy file
+EXIT_REJECTED = 1
+
+
+def _empty_policy() -> Policy:
+    """What PAGENT has installed after rejecting a policy: nothing."""
+    return Policy(by_type={}, rules=(), discarded=(), diagnostics=())
+
+
+def _image(checked: CheckedPolicy, path: Path) -> str:
+    """The image name of a pagent.conf chain, else pasearch's default stack name."""
+    return DEFAULT_IMAGE if checked.label == str(path) else checked.label
+
+
+def run_search(path: Path | None, root: Path | None, *, rule: str | None) -> int:
+    """Print the pasearch -t report of the policies at ``path``; return the exit code.
+
+    0 when PAGENT would install the policy, 1 when it would reject it (the report then shows
+    ``No policies retrieved`` and the reasons go to stderr), 2 when a file cannot be read or
+    no path is given and no service runs.
+    """
+    if path is None:
+        where = root if root is not None else Path.cwd()
+        err(
+            f"no running pagent service on {where} (start it with 'pagent serve'); "
+            "give a policy file or pagent.conf to read files instead"
+        )
+        return EXIT_USAGE
+    try:
+        report = check_paths([path], root)
+    except OSError as exc:
+        err(f"cannot read {exc.filename}: {exc.strerror}")
+        return EXIT_USAGE
+    now = datetime.now()
+    # pasearch's TTLS Instance Id is the install time in epoch seconds (pagent.policy.pasearch);
+    # the files are "installed" now.
+    instance_id = int(now.timestamp())
+    code = 0
+    rejected_chain = [d for d in report.chain_diagnostics if d.effect is Effect.REJECT]
+    if rejected_chain:
+        sys.stderr.write(render_text(rejected_chain, report.sources))
+        code = EXIT_REJECTED
+    if not report.policies:
+        sys.stdout.write(
+            render_ttls(_empty_policy(), image=DEFAULT_IMAGE, now=now, instance_id=instance_id)
+        )
+        return code
+    for checked in report.policies:
+        policy = checked.policy
+        if policy.rejected:
+            sys.stderr.write(render_text(policy.diagnostics, report.sources))
+            err(f"{checked.label}: PAGENT would reject this policy: no AT-TLS policy installed")
+            policy = _empty_policy()
+            code = EXIT_REJECTED
+        elif policy.discarded:
+            # Installed without these rules: pasearch would not show them, say why they are gone.
+            err(
+                f"{checked.label}: PAGENT would discard {', '.join(policy.discarded)} "
+                "(run 'pagent check' for the reasons)"
+            )
+        sys.stdout.write(
+            render_ttls(
+                policy,
+                image=_image(checked, path),
+                now=now,
+                instance_id=instance_id,
+                rule=rule,
+            )
+        )
+    return code
