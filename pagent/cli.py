@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -32,6 +33,8 @@ def _endpoint(text: str) -> tuple[str, int]:
         host, sep, port = text[1:].partition("]:")
     else:
         host, sep, port = text.rpartition(":")
+        if ":" in host:  # '::1:443' is ambiguous: IPv6 takes brackets
+            raise argparse.ArgumentTypeError(f"'{text}': write an IPv6 endpoint as [addr]:port")
     if not sep or not port.isdigit() or int(port) > 65535:
         raise argparse.ArgumentTypeError(f"'{text}' is not IP:PORT (IPv6 as [addr]:port)")
     try:
@@ -71,12 +74,22 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument("--userid", default="")
     match.add_argument("--json", action="store_true")
     match.add_argument("--root", help="system root for a pagent.conf PATH")
+    match.add_argument("--image", help="the image (stack) whose policy to use, for a pagent.conf")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one pagent command."""
     args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except BrokenPipeError:
+        # `pagent check --json ... | head`: the reader left; say nothing more.
+        sys.stderr.close()
+        return 0
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "check":
         from pagent.commands.check import run_check
 

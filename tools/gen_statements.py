@@ -47,6 +47,16 @@ def annotation(p: ParamSpec) -> tuple[str, str]:
     return f"{base} | None", "None"
 
 
+# Fields that are not parameters of their own but keep what the parameters cannot:
+# V3CipherSuites and V3CipherSuites4Char form ONE preference list in coded order with later
+# duplicates dropped (ttls-language.md §2.6), which two separate tuples would lose.
+EXTRA_FIELDS = {
+    "TTLSCipherParms": [
+        "v3_preference: tuple[str, ...] | None = None  # both V3 lists, coded order (§2.6)"
+    ],
+}
+
+
 def render_class(s: StatementSpec) -> str:
     """One dataclass."""
     lines = [
@@ -61,6 +71,7 @@ def render_class(s: StatementSpec) -> str:
     for p in s.params.values():
         ann, default = annotation(p)
         lines.append(f"    {p.field}: {ann} = {default}  # {p.keyword}")
+    lines.extend(f"    {extra}" for extra in EXTRA_FIELDS.get(s.keyword, ()))
     return "\n".join(lines)
 
 

@@ -51,6 +51,18 @@ def run_match(args: argparse.Namespace, root: Path | None) -> int:
         err(f"{args.path}: no AT-TLS policy found")
         return EXIT_USAGE
     checked = report.policies[0]
+    if args.image is not None:
+        found = [p for p in report.policies if p.label.upper() == args.image.upper()]
+        if not found:
+            names = ", ".join(p.label for p in report.policies)
+            err(f"{args.path}: no image {args.image} (images: {names})")
+            return EXIT_USAGE
+        checked = found[0]
+    if checked.policy.rejected:
+        err(
+            f"{checked.label}: PAGENT would reject this policy (see pagent check) and the stack "
+            "would keep its previous one; matching against the rules as written"
+        )
     conn = Connection(
         direction=args.direction,
         local_ip=args.local[0],
@@ -91,11 +103,15 @@ def run_match(args: argparse.Namespace, root: Path | None) -> int:
     return 0
 
 
+def _endpoint(ip: str, port: int) -> str:
+    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+
+
 def _conn(c: Connection) -> dict[str, Any]:
     return {
         "direction": c.direction,
-        "local": f"{c.local_ip}:{c.local_port}",
-        "remote": f"{c.remote_ip}:{c.remote_port}",
+        "local": _endpoint(c.local_ip, c.local_port),
+        "remote": _endpoint(c.remote_ip, c.remote_port),
         "jobname": c.jobname,
         "userid": c.userid,
     }

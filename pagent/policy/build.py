@@ -220,6 +220,10 @@ class _Builder:
             if p.type in ciphers_types:
                 assert isinstance(value, tuple)
                 values[p.field] = ciphers.concat_unique(old, value)
+                if p.keyword in ("V3CipherSuites", "V3CipherSuites4Char"):
+                    values["v3_preference"] = ciphers.concat_unique(
+                        values.get("v3_preference") or (), value
+                    )
             else:
                 values[p.field] = (*old, value)
         else:

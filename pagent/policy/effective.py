@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar
 
+from pagent.policy import ciphers
 from pagent.policy.catalogue import spec_of
 from pagent.policy.policy import Policy
 from pagent.policy.statements import (
@@ -32,6 +33,8 @@ from pagent.policy.statements import (
 )
 
 S = TypeVar("S", bound=Statement)
+
+_TLS13_LISTS = ("ClientECurves", "SignaturePairs")
 
 
 def sub_block(policy: Policy, owner: Statement | None, kind: type[S]) -> S | None:
@@ -154,11 +157,18 @@ def effective(policy: Policy, rule: TTLSRule) -> Effective:
         **coded(sub_block(policy, env, TTLSEnvironmentAdvancedParms)),
         **coded(sub_block(policy, conn, TTLSConnectionAdvancedParms)),
     }
+    # With TLSv1.3 On, PAGENT appends the TLS 1.3 curves and signature pairs to the
+    # defaults (ttls-language.md §2.7, [PAS]).
+    tls13 = advanced.get("TLSv1.3") == "On"
     signature = {
         **defaults("TTLSSignatureParms"),
+        **{k: v for k in _TLS13_LISTS if (v := ciphers.default_codes(k, tls13)) is not None},
         **coded(env_sig),
         **coded(conn_sig),
     }
+    suite_b = (env.suite_b_profile if env else None) or "Off"
+    if suite_b != "Off":
+        cipher = None  # any SuiteBProfile but Off makes the cipher parms ignored (§2.3)
     gsk = {
         **defaults("TTLSGskAdvancedParms"),
         **coded(sub_block(policy, env, TTLSGskAdvancedParms)),
@@ -172,14 +182,10 @@ def effective(policy: Policy, rule: TTLSRule) -> Effective:
         fips140=(group.fips140 if group else None) or str(gdef["FIPS140"]),
         group_advanced=gadv,
         handshake_role=role,
-        suite_b_profile=(env.suite_b_profile if env else None) or "Off",
+        suite_b_profile=suite_b,
         keyring=sub_block(policy, env, TTLSKeyringParms),
         v2_ciphers=(cipher.v2_cipher_suites or ()) if cipher else (),
-        v3_ciphers=(
-            (*(cipher.v3_cipher_suites or ()), *(cipher.v3_cipher_suites_4char or ()))
-            if cipher
-            else ()
-        ),
+        v3_ciphers=(cipher.v3_preference or ()) if cipher else (),
         signature=signature,
         advanced=advanced,
         gsk=gsk,

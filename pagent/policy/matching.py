@@ -23,7 +23,7 @@ import heapq
 import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from pagent.policy.addresses import ALL_ADDRESSES, ANY_PORT, AddrSpec, PortSpec
@@ -272,6 +272,8 @@ class Matcher:
 
 def in_period(t: IpTimeCondition, now: datetime) -> bool:
     """True when ``now`` is inside the time condition (QoS-analog forms, [UNV])."""
+    if (t.time_zone or "Local").upper() == "UTC":
+        now = now.astimezone(UTC)  # a naive ``now`` is taken as local time, as PAGENT's TZ
     if t.month_of_year_mask and t.month_of_year_mask[now.month - 1 : now.month] == "0":
         return False
     if t.day_of_week_mask:

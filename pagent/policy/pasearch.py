@@ -588,7 +588,7 @@ def _cipher_lines(cipher: TTLSCipherParms | None) -> list[str]:
     if cipher.v2_cipher_suites:
         out.append(_line(5, "v2CipherSuites:"))
         out += _code_lines(6, cipher.v2_cipher_suites, ciphers.V2_CIPHERS_BY_CODE.get)
-    v3 = ciphers.concat_unique(cipher.v3_cipher_suites or (), cipher.v3_cipher_suites_4char or ())
+    v3 = cipher.v3_preference or ()
     if v3:
         out.append(_line(5, "v3CipherSuites:"))
         out += _code_lines(6, v3, ciphers.suite_name)

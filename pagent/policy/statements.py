@@ -143,6 +143,7 @@ class TTLSCipherParms(Statement):
     v2_cipher_suites: tuple[str, ...] | None = None  # V2CipherSuites
     v3_cipher_suites: tuple[str, ...] | None = None  # V3CipherSuites
     v3_cipher_suites_4char: tuple[str, ...] | None = None  # V3CipherSuites4Char
+    v3_preference: tuple[str, ...] | None = None  # both V3 lists, coded order (§2.6)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -711,7 +711,9 @@ def _random_policy(spec: list[tuple[str, int, str, str, str, str, bool]]) -> Pol
 
 def _pairwise(p: Policy) -> set[tuple[str, str, tuple[str, ...]]]:
     """L401/L406 by the definitions, over all pairs: what the indexes must reproduce."""
-    conds = [lint_module._conditions(p, i, r) for i, r in enumerate(p.rules)]
+    conds = [
+        lint_module._conditions(p, i, r, lint_module._ports_of(p, r)) for i, r in enumerate(p.rules)
+    ]
     out: set[tuple[str, str, tuple[str, ...]]] = set()
     dead: set[int] = set()
     for r in conds:
@@ -753,7 +755,7 @@ def test_conditions_agree_with_compile_rule(spec):
     """lint resolves conditions itself (for speed) exactly as the matcher compiles them."""
     p = _random_policy(spec)
     for i, r in enumerate(p.rules):
-        mine = lint_module._conditions(p, i, r)
+        mine = lint_module._conditions(p, i, r, lint_module._ports_of(p, r))
         theirs = compile_rule(p, i, r)
         assert mine.dims[lint_module._LPORT] == lint_module._port_span(theirs.local_ports)
         assert mine.dims[lint_module._RPORT] == lint_module._port_span(theirs.remote_ports)

@@ -1,0 +1,372 @@
+"""The ``pagent`` command line: ``check`` and ``match``, exit codes and output forms."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pagent.cli import main
+from tests.policy.helpers import GOOD_RULE
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+SEED = CORPUS / "seed-appendix-WG31-TCPIP1.policy"
+BROKEN = CORPUS / "aididican-MFNET-md-PROC.policy"  # a dangling PortRange ref: rule discarded
+MAIN_CONF = REPO / "etc" / "pagent.conf"
+
+DIAGNOSTIC_KEYS = {"path", "line", "col", "severity", "code", "effect", "message", "related"}
+
+# The workshop's connection (EZD1281I): USER1GET, outbound, to port 9443.
+SEED_MATCH = [
+    "match",
+    str(SEED),
+    "--direction",
+    "outbound",
+    "--local",
+    "192.168.17.201:7419",
+    "--remote",
+    "192.168.17.201:9443",
+]
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """Run ``pagent argv``; (exit code, stdout, stderr)."""
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def warnings_only(tmp_path: Path) -> Path:
+    """GOOD_RULE with its group action defined twice: W302, a warning, nothing discarded."""
+    return write(tmp_path, "warn.policy", GOOD_RULE + "TTLSGroupAction G\n{\n  TTLSEnabled On\n}\n")
+
+
+def dangling(tmp_path: Path) -> Path:
+    """GOOD_RULE whose group action ref names nothing: E201 at line 5, column 3."""
+    return write(
+        tmp_path, "bad.policy", GOOD_RULE.replace("TTLSGroupActionRef G", "TTLSGroupActionRef Gone")
+    )
+
+
+# --- check: exit codes ------------------------------------------------------------------
+def test_check_seed_policy_exits_0(capsys):
+    code, out, _ = run(capsys, "check", str(SEED))
+    assert code == 0
+    assert "PAGENT would install all 1 rule(s)" in out
+
+
+def test_check_main_config_chain_exits_0(capsys):
+    code, out, _ = run(capsys, "check", "--root", str(REPO), str(MAIN_CONF))
+    assert code == 0
+    assert "TCPIP1" in out
+
+
+def test_check_broken_corpus_file_exits_1(capsys):
+    code, out, _ = run(capsys, "check", str(BROKEN))
+    assert code == 1
+    assert "discard" in out
+
+
+def test_check_missing_file_exits_2_and_names_it(capsys, tmp_path):
+    missing = tmp_path / "no-such.policy"
+    code, out, err = run(capsys, "check", str(missing))
+    assert code == 2
+    assert str(missing) in err
+    assert out == ""
+
+
+def test_check_bad_option_exits_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["check", "--no-such-option", str(SEED)])
+    assert exc.value.code == 2
+    assert "--no-such-option" in capsys.readouterr().err
+
+
+def test_check_without_a_path_exits_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["check"])
+    assert exc.value.code == 2
+
+
+def test_no_command_exits_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([])
+    assert exc.value.code == 2
+
+
+def test_check_warnings_only_file_exits_0(capsys, tmp_path):
+    code, out, _ = run(capsys, "check", str(warnings_only(tmp_path)))
+    assert code == 0
+    assert "warning W302" in out
+
+
+def test_check_strict_turns_warnings_into_exit_1(capsys, tmp_path):
+    code, out, _ = run(capsys, "check", "--strict", str(warnings_only(tmp_path)))
+    assert code == 1
+    assert " error " not in out
+
+
+def test_check_strict_keeps_a_clean_file_at_exit_0(capsys):
+    assert run(capsys, "check", "--strict", str(SEED))[0] == 0
+
+
+# --- check: text output -----------------------------------------------------------------
+def test_check_text_headline_is_path_line_col_severity_code(capsys, tmp_path):
+    path = dangling(tmp_path)
+    code, out, _ = run(capsys, "check", str(path))
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0].startswith(f"{path}:5:3: error E201: ")
+    assert "'Gone'" in lines[0]
+
+
+def test_check_text_shows_the_source_line_and_a_caret(capsys, tmp_path):
+    path = dangling(tmp_path)
+    _, out, _ = run(capsys, "check", str(path))
+    lines = out.splitlines()
+    assert lines[1] == "  5 |   TTLSGroupActionRef Gone"
+    assert lines[2] == "    |   ^"
+
+
+def test_check_text_caret_sits_under_the_column(capsys, tmp_path):
+    path = dangling(tmp_path)
+    _, out, _ = run(capsys, "check", str(path))
+    source, caret = out.splitlines()[1:3]
+    assert caret.index("^") == source.index("TTLSGroupActionRef")
+
+
+def test_check_text_ends_with_the_verdict(capsys, tmp_path):
+    path = dangling(tmp_path)
+    _, out, _ = run(capsys, "check", str(path))
+    assert out.splitlines()[-1].startswith(f"{path}: PAGENT would install 0 rule(s) and discard 1")
+
+
+# --- check --json -----------------------------------------------------------------------
+def check_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:
+    code, out, _ = run(capsys, "check", "--json", *argv)
+    doc = json.loads(out)
+    assert isinstance(doc, dict)
+    return code, doc
+
+
+def test_check_json_has_exit_policies_and_diagnostics(capsys):
+    code, doc = check_json(capsys, str(SEED))
+    assert code == 0
+    assert doc["exit"] == 0
+    assert doc["policies"][0]["rules"] == ["zCEEClientRule~1"]
+    assert doc["diagnostics"] == []
+
+
+def test_check_json_exit_matches_the_process_exit(capsys):
+    code, doc = check_json(capsys, str(BROKEN))
+    assert code == doc["exit"] == 1
+    assert doc["policies"][0]["discarded"] == ["PROC"]
+
+
+def test_check_json_diagnostics_have_the_stable_keys(capsys):
+    _, doc = check_json(capsys, str(BROKEN))
+    assert doc["diagnostics"]
+    for d in doc["diagnostics"]:
+        assert set(d) == DIAGNOSTIC_KEYS
+
+
+def test_check_json_diagnostic_values(capsys, tmp_path):
+    path = dangling(tmp_path)
+    _, doc = check_json(capsys, str(path))
+    e201 = next(d for d in doc["diagnostics"] if d["code"] == "E201")
+    assert e201["path"] == str(path)
+    assert (e201["line"], e201["col"]) == (5, 3)
+    assert e201["severity"] == "error"
+    assert e201["effect"] == "discard"
+    assert "Gone" in e201["message"]
+    assert e201["related"] == []
+
+
+def test_check_json_related_entries_have_path_line_col_message(capsys, tmp_path):
+    _, doc = check_json(capsys, str(warnings_only(tmp_path)))
+    w302 = next(d for d in doc["diagnostics"] if d["code"] == "W302")
+    assert w302["related"]
+    assert set(w302["related"][0]) == {"path", "line", "col", "message"}
+    assert w302["related"][0]["line"] == 8
+
+
+def test_check_json_strict_reports_exit_1(capsys, tmp_path):
+    code, doc = check_json(capsys, "--strict", str(warnings_only(tmp_path)))
+    assert code == doc["exit"] == 1
+
+
+# --- match ------------------------------------------------------------------------------
+def test_match_prints_the_rule_first_and_exits_0(capsys):
+    code, out, _ = run(capsys, *SEED_MATCH, "--jobname", "USER1GET")
+    assert code == 0
+    assert out.splitlines()[0].startswith("rule zCEEClientRule~1")
+
+
+def test_match_shows_the_effective_protocols(capsys):
+    _, out, _ = run(capsys, *SEED_MATCH, "--jobname", "USER1GET")
+    protocols = next(line for line in out.splitlines() if "protocols" in line)
+    assert protocols.split()[-1] == "TLSv1.2"
+
+
+def test_match_no_rule_says_so_first_and_exits_1(capsys):
+    code, out, _ = run(capsys, *SEED_MATCH, "--jobname", "USER2")
+    assert code == 1
+    assert out.splitlines()[0].startswith("no rule matches")
+
+
+def test_match_json_for_a_match(capsys):
+    code, out, _ = run(capsys, *SEED_MATCH, "--jobname", "USER1GET", "--json")
+    doc = json.loads(out)
+    assert code == 0
+    assert doc["rule"] == "zCEEClientRule~1"
+    assert doc["priority"] == 255
+    assert doc["protocols"] == ["TLSv1.2"]
+    assert doc["connection"]["local"] == "192.168.17.201:7419"
+
+
+def test_match_json_for_no_match(capsys):
+    code, out, _ = run(capsys, *SEED_MATCH, "--jobname", "USER2", "--json")
+    doc = json.loads(out)
+    assert code == 1
+    assert doc["rule"] is None
+    assert doc["connection"]["jobname"] == "USER2"
+
+
+def test_match_jobname_is_compared_case_insensitively(capsys):
+    assert run(capsys, *SEED_MATCH, "--jobname", "user1get")[0] == 0
+
+
+def test_match_through_the_main_config(capsys):
+    argv = [*SEED_MATCH, "--jobname", "USER1GET", "--root", str(REPO)]
+    argv[1] = str(MAIN_CONF)
+    code, out, _ = run(capsys, *argv)
+    assert code == 0
+    assert out.splitlines()[0].startswith("rule zCEEClientRule~1")
+
+
+@pytest.mark.parametrize(
+    "bad", ["192.168.17.201", "192.168.17.201:", "192.168.17.201:70000", "nohost:80", "[::1]443"]
+)
+def test_match_bad_local_endpoint_exits_2(capsys, bad):
+    argv = [*SEED_MATCH]
+    argv[argv.index("--local") + 1] = bad
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    assert "--local" in capsys.readouterr().err
+
+
+def test_match_missing_policy_exits_2(capsys, tmp_path):
+    argv = [*SEED_MATCH]
+    argv[1] = str(tmp_path / "gone.policy")
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert "gone.policy" in err
+
+
+def ipv6_policy(tmp_path: Path) -> Path:
+    return write(tmp_path, "v6.policy", GOOD_RULE.replace("  LocalPortRange 8443\n",
+                                                          "  LocalPortRange 443\n"
+                                                          "  LocalAddr ::1\n"))  # fmt: skip
+
+
+def test_match_accepts_ipv6_endpoints_in_brackets(capsys, tmp_path):
+    path = ipv6_policy(tmp_path)
+    code, out, _ = run(
+        capsys, "match", str(path), "--direction", "inbound",
+        "--local", "[::1]:443", "--remote", "[2001:db8::7]:50000",
+    )  # fmt: skip
+    assert code == 0
+    assert out.splitlines()[0].startswith("rule R1")
+
+
+def test_match_ipv6_connection_to_another_address_does_not_match(capsys, tmp_path):
+    path = ipv6_policy(tmp_path)
+    code, _, _ = run(
+        capsys, "match", str(path), "--direction", "inbound",
+        "--local", "[::2]:443", "--remote", "[2001:db8::7]:50000",
+    )  # fmt: skip
+    assert code == 1
+
+
+def test_match_json_shows_ipv6_endpoints_in_brackets(capsys, tmp_path):
+    path = ipv6_policy(tmp_path)
+    _, out, _ = run(
+        capsys, "match", str(path), "--direction", "inbound", "--json",
+        "--local", "[::1]:443", "--remote", "[2001:db8::7]:50000",
+    )  # fmt: skip
+    doc = json.loads(out)
+    assert doc["connection"]["local"] == "[::1]:443"
+    assert doc["connection"]["remote"] == "[2001:db8::7]:50000"
+
+
+# --- A real process ---------------------------------------------------------------------
+@pytest.mark.e2e
+def test_python_m_pagent_check_seed_exits_0(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "pagent", "check", str(SEED)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,  # the installed package, not the checkout's cwd
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "PAGENT would install all 1 rule(s)" in done.stdout
+
+
+@pytest.mark.e2e
+def test_python_m_pagent_check_broken_file_exits_1(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "pagent", "check", str(BROKEN)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+
+
+def test_match_rejects_a_bare_ipv6_endpoint(capsys):
+    """'::1:443' is ambiguous: argparse refuses it with exit 2 and says to use brackets."""
+    with pytest.raises(SystemExit) as exc:
+        main(["match", str(SEED), "--direction", "inbound", "--local", "::1:443",
+              "--remote", "[::1]:5000"])  # fmt: skip
+    assert exc.value.code == 2
+    assert "[addr]:port" in capsys.readouterr().err
+
+
+def test_match_image_option_selects_the_stack(capsys):
+    """--image picks the image of a pagent.conf; an unknown one exits 2 naming the images."""
+    conf = str(REPO / "etc" / "pagent.conf")
+    args = [*SEED_MATCH[:1], conf, *SEED_MATCH[2:], "--root", str(REPO), "--jobname", "USER1GET"]
+    code, out, _ = run(capsys, *args, "--image", "tcpip1")
+    assert code == 0
+    assert out.startswith("rule zCEEClientRule~1")
+    code, _, err = run(capsys, *args, "--image", "TCPIP9")
+    assert code == 2
+    assert "TCPIP1" in err
+
+
+def test_match_on_a_rejected_policy_warns(capsys, tmp_path):
+    """A policy PAGENT would reject still maps, with a warning that the stack keeps the old one."""
+    path = write(tmp_path, "r.policy", GOOD_RULE + "TTLSGroupAction X\n{\n")
+    code, out, err = run(
+        capsys, "match", str(path), "--direction", "inbound",
+        "--local", "10.0.0.1:8443", "--remote", "10.0.0.2:5000",
+    )  # fmt: skip
+    assert code == 0
+    assert out.startswith("rule R1")
+    assert "would reject" in err
