@@ -70,6 +70,8 @@ def regex_floor(path: Path, repeat: int) -> float:
 def recheck(text: str, rules: int) -> dict[str, float]:
     """Re-check times through PolicyCache after two kinds of edit in the middle rule."""
     from pagent.policy.incremental import PolicyCache
+    from pagent.policy.lint import lint
+    from pagent.policy.policy import no_gc
     from pagent.policy.source import decode
 
     mid = rules // 2 + 1  # an inbound rule with a single LocalPortRange
@@ -84,8 +86,11 @@ def recheck(text: str, rules: int) -> dict[str, float]:
     ):
         edited = decode(text.replace(old, new, 1).encode(), "bench.policy")
         t = time.perf_counter()
-        cache.load([edited])
+        policy = cache.load([edited])
         out[label] = time.perf_counter() - t
+        with no_gc():
+            lint(policy)
+        out[label + "_lint"] = time.perf_counter() - t
         cache.load([decode(text.encode(), "bench.policy")])  # back to the original
     return out
 
@@ -145,7 +150,9 @@ def main() -> int:
             print(f"  regex line scan       {floor:.3f} s   (floor; check is {ratio:.1f}x)")
             r = recheck(text, n)
             print(f"  re-check, value edit  {r['value_edit']:.3f} s   (budget 0.2 s)")
+            print(f"    ... and lint        {r['value_edit_lint']:.3f} s")
             print(f"  re-check, line added  {r['line_added']:.3f} s")
+            print(f"    ... and lint        {r['line_added_lint']:.3f} s")
             print(f"  match, median         {match_median(text, n):.2f} us  (budget 20 us)")
             print(f"  peak memory (RSS)     {c['rss_mb']:.0f} MB   (budget 300 MB)")
     if len(sizes) >= 2:

@@ -43,9 +43,10 @@ part in none of the rule checks.
 Speed: a policy of 10,000 rules must lint in well under 0.1 s, so there is no loop over all
 pairs of rules, and nothing walks the policy more often than it must:
 
-* most rules of a large policy are *alone*: their one local (or remote) port is nobody
-  else's one port, and no rule of their direction leaves that side open. Such a rule can
-  share connections with no other rule, and L401/L406 skip it after two counts;
+* most rules of a large policy are *alone*: their local (or remote) port condition is a
+  few ports no other rule names, and no rule of their direction leaves that side open or
+  gives a long range there. Such a rule shares connections with no other rule, and
+  L401/L406 skip it after counting ports;
 * for L401 each other rule is filed under one key of one of its restricted conditions (a
   block of ports or addresses it lies in, a job name or prefix), and a later rule looks
   only in the buckets its own conditions could be covered from, plus a list of rules no
@@ -158,8 +159,8 @@ def _lead(p: NamePattern) -> str:
         return p.prefix
     if not p.glob:
         return p.upper
-    # fnmatch, which the matcher uses for such patterns, also treats ? and [ as wildcards.
-    cut = min((i for i in map(p.upper.find, "*%?[") if i >= 0), default=0)
+    # Only '*' and '%' are wildcards (matching.NamePattern); '?' and '[' are literal.
+    cut = min((i for i in map(p.upper.find, "*%") if i >= 0), default=0)
     return p.upper[:cut]
 
 

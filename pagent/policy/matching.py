@@ -63,6 +63,7 @@ class NamePattern:
     upper: str = field(init=False)
     prefix: str | None = field(init=False)  # trailing-* form
     glob: bool = field(init=False)
+    translated: str = field(init=False)  # the fnmatch form of a glob
 
     def __post_init__(self) -> None:
         up = self.text.upper()
@@ -71,6 +72,9 @@ class NamePattern:
         simple = body is not None and "*" not in body and "%" not in body
         object.__setattr__(self, "prefix", body if simple else None)
         object.__setattr__(self, "glob", not simple and ("*" in up or "%" in up))
+        # Only '*' (any run) and '%' (one character) are wildcards; '?' and '[' are literal.
+        literal = up.replace("[", "[[]").replace("?", "[?]")
+        object.__setattr__(self, "translated", literal.replace("%", "?"))
 
     def matches(self, value: str) -> bool:
         """True when the job name or user id fits the pattern."""
@@ -78,7 +82,7 @@ class NamePattern:
         if self.prefix is not None:
             return v.startswith(self.prefix)
         if self.glob:
-            return fnmatch.fnmatchcase(v, self.upper.replace("%", "?"))
+            return fnmatch.fnmatchcase(v, self.translated)
         return v == self.upper
 
 

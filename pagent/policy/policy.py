@@ -507,6 +507,11 @@ def no_gc() -> Iterator[None]:
     try:
         yield
     finally:
+        # The new objects are long-lived and acyclic: move them out of the collector's
+        # sight, or the next allocation after re-enabling pays to scan all of them
+        # (lint right after a load: 0.6 s instead of 0.06 s). Reference counting still
+        # frees them when the policy is dropped.
+        gc.freeze()
         if was:
             gc.enable()
 

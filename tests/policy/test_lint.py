@@ -281,6 +281,12 @@ def test_l401_found_among_many_rules_sharing_one_port():
     assert "TTLSRule R027" in d.message
 
 
+def test_l401_found_when_the_shared_port_is_not_the_first_of_a_range():
+    """A short range is only skipped as 'alone' when none of its ports is shared."""
+    text = rule("A", "LocalPortRange 440-450") + rule("B", "LocalPortRange 445")
+    assert rule_names(text, "L401") == ["B"]
+
+
 def test_l401_job_name_glob_rule_is_checked_against_every_later_rule():
     """A rule described by a job name glob alone has no index key, and still shadows."""
     text = rule("A", "Jobname A%C", priority=9) + rule("B", "LocalPortRange 443", "Jobname ABC")
@@ -630,7 +636,9 @@ def test_l406_not_reported_for_a_rule_that_is_already_dead():
 
 
 # --- indexes against the definitions ---------------------------------------------------------
-_ports = st.sampled_from(["", "0", "443", "443-450", "8000-8100", "8080", "1-1000", "pgA", "pgB"])
+_ports = st.sampled_from(
+    ["", "0", "443", "443-450", "445", "8000-8100", "8080", "8085", "1-1000", "pgA", "pgB"]
+)
 _addrs = st.sampled_from(
     ["", "10.0.0.0/8", "10.1.2.3", "10.1.0.0/16", "0.0.0.0/0", "2001:db8::1", "ag"]
 )

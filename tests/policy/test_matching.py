@@ -896,3 +896,12 @@ def test_matcher_agrees_with_an_independent_model_on_random_small_policies(specs
     m = Matcher(spec_policy(specs))
     for c in conns:
         assert name_of(m, c) == model_match(specs, c)
+
+
+def test_question_mark_in_a_job_name_pattern_is_literal():
+    """Only '*' and '%' are wildcards; '?' matches itself, with or without a '*'."""
+    from pagent.policy.matching import NamePattern
+
+    assert NamePattern("A?C%").matches("A?CD")
+    assert not NamePattern("A?C%").matches("ABCD")
+    assert not NamePattern("A?C").matches("ABC")
