@@ -92,6 +92,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
+from pagent.messages import format_message
 from pagent.policy import ciphers
 from pagent.policy.addresses import AddrSpec, PortSpec
 from pagent.policy.effective import coded, defaults, sub_block
@@ -116,7 +117,7 @@ from pagent.policy.statements import (
     TTLSSignatureParms,
 )
 
-NO_POLICIES = "No policies retrieved"
+NO_POLICIES = format_message("PASEARCH.NO_POLICIES")  # the catalogue owns the text
 
 # Columns (0-based) from pagent-ops.md §6.2 and the report.
 _RULE_COL = 24  # rule-level values, header values
