@@ -70,6 +70,10 @@ from typing import Final, Literal, cast, get_args
 #   EZZ0300I. The failed VARY then ends with EZZ0050I (see below).
 # * EZZ0064I VARY SYNTAXCHECK FOUND ERRORS: meaning [DOC], text [UNV] (§4.5).
 # * EZD1285I TTLS Data: layout NOT FOUND (§5.3); modelled on EZD1283I.
+# * PAGENT.LOG.TTLS.UNCHANGED, PAGENT.LOG.TTLS.CHANGES, PAGENT.LOG.POLICY.ERROR and
+#   PAGENT.LOG.POLICY.KEPT: pagent's log lines for a refresh (what changed, or that nothing
+#   did, issue 3) and for EZZ8438I's details in the log (§3 says they are there at LogLevel
+#   >= 127, in a form not retrieved).
 # * FSUM1256 SYSLOGD MODIFY COMMAND UNSUCCESSFUL - activity ALREADY IN PROGRESS: meaning
 #   [DOC] (§7.1, "archive or restart already running"), text modelled on FSUM1253.
 # * PAGENT.LOG.MAIN.ALREADY_ACTIVE ``main: Can not run more than one copy of pagent``: the
@@ -573,6 +577,20 @@ _ENTRIES: Final[tuple[Message, ...]] = (
         "DOC §1.5",
         "E",
     ),
+    # pagent's own log lines for a refresh: PAGENT's wording is unknown (issue 3 asks that an
+    # edit leaving the policy equal "installs nothing new and says so").
+    _M(
+        "PAGENT.LOG.TTLS.UNCHANGED",
+        "_profile: TTLS policy for {image} is unchanged; nothing installed",
+        "UNV §3, issue 3",
+    ),
+    _M(
+        "PAGENT.LOG.TTLS.CHANGES",
+        "_profile: TTLS policy for {image}: {added} added, {changed} changed, {removed} removed",
+        "UNV §3, issue 3",
+    ),
+    _M("PAGENT.LOG.POLICY.ERROR", "_profile: {text}", "UNV §3 EZZ8438I"),
+    _M("PAGENT.LOG.POLICY.KEPT", "_profile: TTLS policy for {image} stays as installed", "UNV §3"),
 )
 
 

@@ -1,0 +1,356 @@
+"""The PAGENT started task: read the configuration chain and install policies into stacks.
+
+What it does follows pagent-ops.md §1-§3 and the workshop's capture (§0.1, §8):
+
+* ``start``: EZZ8431I, the ``main:`` environment lines, then for each image the
+  ``_profile:`` lines and one ``Processing: 'STATEMENT name'`` line per statement, the
+  ``Processing TTLS ... action`` lines, then EZD1579I while the stack is NOTTLS,
+  EZZ8771I for QOS and TTLS, and EZD1586I, in the workshop's order;
+* a policy with errors gives EZZ8438I with the diagnostics in the log, and the installed
+  policy stays in force, unchanged (parse, validate, diff, swap: a failed refresh changes
+  nothing);
+* FLUSH replaces the stack's policy at start and REFRESH; NOFLUSH keeps statements that
+  left the file (§1.4); an update installs only when the effective policy changed, and says
+  so when it did not (issue 3);
+* ``stop``: PURGE removes the policy from the stack (EZZ8773I), NOPURGE leaves it
+  (EZZ8774I), for TTLS and for QOS (reported even without QoS policy, §2.3).
+
+It owns no threads, sockets or clocks: the service calls it, and every line it writes goes
+to the ``out`` callable as an :class:`Output`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from pagent.agent import loglevel
+from pagent.agent.loglevel import LINE_CATEGORY, LogLevel
+from pagent.messages import format_message
+from pagent.policy.build import BuiltFile
+from pagent.policy.chain import Chain, ImageConfig, MainConfig, load_chain, resolve_zos_path
+from pagent.policy.codes import Effect, Severity
+from pagent.policy.diagnostics import Diagnostic, render_text
+from pagent.policy.incremental import PolicyCache
+from pagent.policy.policy import Policy, merge
+from pagent.policy.source import SourceText, read_source
+from pagent.policy.statements import Statement
+
+CONFIG_FILE = "/etc/pagent.conf"  # PAGENT_CONFIG_FILE's default (pagent-ops §1.1)
+COMPILED = ("Sep 26 2016", "18:37:59")  # the workshop's build stamp (§0.1)
+
+
+class StackPort(Protocol):
+    """What PAGENT needs of a TCP/IP stack."""
+
+    name: str
+    ttls: bool
+
+    def install_policy(self, policy: Policy) -> None:
+        """Install an AT-TLS policy (replacing the one installed)."""
+
+    def remove_policy(self) -> None:
+        """Remove the installed AT-TLS policy (purge)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """One line PAGENT writes: to the console and the log, or to the log only."""
+
+    text: str
+    console: bool
+    category: LogLevel
+    shown_in_log: bool  # whether the LogLevel in force lets it into the log
+
+
+@dataclass(slots=True)
+class _Image:
+    """What PAGENT keeps per image."""
+
+    cache: PolicyCache = field(default_factory=PolicyCache)
+    installed: Policy | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InstallResult:
+    """What one image's install did."""
+
+    image: str
+    ok: bool
+    changed: bool
+
+
+def _signature(policy: Policy) -> dict[tuple[str, str], Statement]:
+    """A policy's statements by (type, name): what decides whether two policies are equal."""
+    return {(kind, name): s for kind, table in policy.by_type.items() for name, s in table.items()}
+
+
+def _keep_removed(installed: Policy, new: Policy) -> Policy:
+    """NOFLUSH: the new policy plus the installed statements that left the files (§1.4)."""
+    fresh = _signature(new)
+    kept = [s for key, s in _signature(installed).items() if key not in fresh]
+    if not kept:
+        return new
+    statements = [*kept, *fresh.values()]
+    return merge([BuiltFile(path="(installed)", statements=statements)])
+
+
+class PolicyAgent:
+    """The PAGENT task of one system image."""
+
+    def __init__(
+        self,
+        *,
+        root: Path,
+        stacks: Mapping[str, StackPort],
+        out: Callable[[Output], None],
+        clock: Callable[[], datetime],
+        config_file: str = CONFIG_FILE,
+        environment: Mapping[str, str] | None = None,
+    ) -> None:
+        self.root = root
+        self.stacks = stacks
+        self._out = out
+        self.clock = clock
+        self.config_file = config_file
+        self.environment = dict(
+            environment
+            or {
+                "_CEE_ENVFILE_S": "DD:STDENV",
+                "LIBPATH": "/usr/lib",
+                "PAGENT_CONFIG_FILE": config_file,
+                "PAGENT_LOG_FILE": "SYSLOGD",
+                "TZ": os.environ.get("TZ", "UTC"),
+            }
+        )
+        self.active = False
+        self.log_level = loglevel.DEFAULT
+        self.debug_level = 0
+        self.trace_level = 0
+        self.main: MainConfig | None = None
+        self.files: tuple[Path, ...] = ()
+        self._images: dict[str, _Image] = {}
+
+    # --- output ---------------------------------------------------------------------------
+    def _emit(self, text: str, kind: str, *, console: bool = False) -> None:
+        category = LINE_CATEGORY[kind]
+        mask = loglevel.effective(self.log_level, self.debug_level)
+        self._out(Output(text, console, category, bool(mask & category)))
+
+    def _console(self, msg_id: str, *, log_prefix: str = "", **fields: object) -> None:
+        text = format_message(msg_id, **fields)
+        self._out(
+            Output(
+                f"{log_prefix}{text}",
+                True,
+                LogLevel.EVENT,
+                bool(loglevel.effective(self.log_level, self.debug_level) & LogLevel.EVENT),
+            )
+        )
+
+    def _log(self, msg_id: str, kind: str, **fields: object) -> None:
+        self._emit(format_message(msg_id, **fields), kind)
+
+    # --- lifecycle ------------------------------------------------------------------------
+    def start(self) -> bool:
+        """S PAGENT. False when PAGENT could not start (EZZ8434I was issued)."""
+        self._console("EZZ8431I", log_prefix="main: ")
+        try:
+            chain = load_chain(resolve_zos_path(self.config_file, self.root), self.root)
+        except (OSError, ValueError) as exc:
+            self._emit(f"main: cannot read {self.config_file}: {exc}", "error")
+            self._console("EZZ8434I", log_prefix="main: ")
+            return False
+        self.active = True
+        main = chain.main
+        self.log_level = main.log_level if main is not None else loglevel.DEFAULT
+        self._log("PAGENT.LOG.MAIN.COMPILED", "environment", date=COMPILED[0], time=COMPILED[1])
+        self._log(
+            "PAGENT.LOG.MAIN.USE_ENVIRONMENT",
+            "environment",
+            variable="PAGENT_CONFIG_FILE",
+            value=self.config_file,
+        )
+        self._log("PAGENT.LOG.MAIN.LIST_ENVIRONMENT", "environment")
+        for name, value in self.environment.items():
+            self._log("PAGENT.LOG.MAIN.EXPORT", "environment", variable=name, value=value)
+        codepage = main.codepage if main is not None else "IBM-1047"
+        self._log("PAGENT.LOG.MAIN.CODE_PAGE", "environment", codepage=codepage)
+        self._log("PAGENT.LOG.MAIN.LOG_LEVEL", "environment", level=self.log_level)
+        self._console("EZZ8432I", log_prefix="main: ")
+        self._apply(chain, phase="start")
+        return True
+
+    def stop(self, *, cancel: bool = False) -> None:
+        """P PAGENT (purge processing per image), or C PAGENT (none, pagent-ops §2.3)."""
+        if not cancel and self.main is not None:
+            for image in self.main.images:
+                stack = self.stacks.get(image.image.name)
+                purge = image.ttls.purge if image.ttls is not None else image.image.purge
+                for policy_type, do_purge in (("QOS", image.image.purge), ("TTLS", purge)):
+                    if do_purge:
+                        if policy_type == "TTLS" and stack is not None:
+                            stack.remove_policy()
+                        self._console("EZZ8773I", image=image.image.name, type=policy_type)
+                    else:
+                        self._console("EZZ8774I", image=image.image.name, type=policy_type)
+            self._console("EZZ8433I")
+        self.active = False
+        self._images.clear()
+
+    # --- MODIFY ---------------------------------------------------------------------------
+    def modify(self, action: str, level: int | None = None) -> list[str]:
+        """F PAGENT,action[,LEVEL=n]: the solicited response lines."""
+        act = action.upper()
+        if act in ("REFRESH", "UPDATE"):
+            lines = [format_message("EZZ8443I")]
+            self.refresh(update=act == "UPDATE")
+            return lines
+        if act in ("LOGLEVEL", "DEBUG", "TRACE"):
+            if level is not None:  # a missing LEVEL= leaves the value as it is (§2.4)
+                setattr(self, {"LOGLEVEL": "log_level", "DEBUG": "debug_level",
+                               "TRACE": "trace_level"}[act], level)  # fmt: skip
+            return [format_message("EZZ8443I")]
+        if act == "QUERY":
+            return [
+                format_message(
+                    "EZZ8445I",
+                    loglevel=self.log_level,
+                    debug=self.debug_level,
+                    trace=self.trace_level,
+                )
+            ]
+        return [format_message("EZZ8444I")]
+
+    def refresh(self, *, update: bool) -> None:
+        """Re-read everything: REFRESH (FLUSH as at start) or UPDATE (install what changed)."""
+        try:
+            chain = load_chain(resolve_zos_path(self.config_file, self.root), self.root)
+        except (OSError, ValueError) as exc:
+            self._emit(f"main: cannot read {self.config_file}: {exc}", "error")
+            return
+        if chain.main is not None:
+            self.log_level = chain.main.log_level
+        self._apply(chain, phase="update" if update else "refresh")
+
+    @property
+    def refresh_interval(self) -> int:
+        """Seconds between PAGENT's own re-checks (the smallest TcpImage interval, §1.3)."""
+        return self.main.refresh_interval if self.main is not None else 1800
+
+    # --- install --------------------------------------------------------------------------
+    def _apply(self, chain: Chain, *, phase: str) -> None:
+        self.files = chain.files
+        previous = self.main
+        self.main = chain.main
+        if chain.main is None:
+            return
+        if previous is None and chain.diagnostics:
+            for d in chain.diagnostics:
+                self._emit(d.headline(), "error" if _is_error(d) else "warning")
+        results = [
+            self._install_image(image, chain.diagnostics, phase) for image in chain.main.images
+        ]
+        for result in results:
+            if result.ok:
+                self._console("EZD1586I", image=result.image)
+        self._log("PAGENT.LOG.MAIN_CONFIG_UPDATED", "profile")
+
+    def _install_image(
+        self, image: ImageConfig, chain_diags: Iterable[Diagnostic], phase: str
+    ) -> InstallResult:
+        name = image.image.name
+        state = self._images.setdefault(name, _Image())
+        stack = self.stacks.get(name)
+        if image.ttls is None:
+            self._console("EZZ8771I", image=name, type="QOS")
+            return InstallResult(name, ok=True, changed=False)
+        sources: list[SourceText] = []
+        errors: list[Diagnostic] = []
+        file_paths = {str(pf.path) for pf in image.policy_files} | {str(image.image_path)}
+        errors.extend(d for d in chain_diags if _is_error(d) and d.loc.path in file_paths)
+        for pf in image.policy_files:
+            self._log("PAGENT.LOG.PROFILE.TTLS_BEGIN", "profile", path=pf.zos_path)
+            try:
+                sources.append(read_source(pf.path))
+            except OSError as exc:
+                errors.append(
+                    Diagnostic.make("C501", pf.named_at, f"cannot read {pf.zos_path}: {exc}")
+                )
+        policy = state.cache.load(sources)
+        for s in _in_file_order(policy):
+            self._log("PAGENT.LOG.POLICY.STATEMENT", "profile", statement=s.KEYWORD, name=s.name)
+        self._log("PAGENT.LOG.PROFILE.TTLS_END", "profile")
+        problems = [*errors, *(d for d in policy.diagnostics if d.effect is not Effect.LINT)]
+        if errors or policy.rejected:
+            self._console("EZZ8438I", image=name, type="TTLS")
+            lines = {s.path: s.lines for s in sources}
+            for text in render_text(problems, lines).splitlines():
+                self._log("PAGENT.LOG.POLICY.ERROR", "error", text=text)
+            self._log("PAGENT.LOG.POLICY.KEPT", "error", image=name)
+            return InstallResult(name, ok=False, changed=False)
+        for d in problems:
+            self._log("PAGENT.LOG.POLICY.ERROR", "warning", text=d.headline())
+        for kind, msg_id in (
+            ("TTLSGroupAction", "PAGENT.LOG.TTLS.GROUP_ACTION"),
+            ("TTLSConnectionAction", "PAGENT.LOG.TTLS.CONNECTION_ACTION"),
+            ("TTLSEnvironmentAction", "PAGENT.LOG.TTLS.ENVIRONMENT_ACTION"),
+        ):
+            for action in policy.by_type.get(kind, {}).values():
+                self._log(msg_id, "action", name=action.name)
+        for rule in policy.rules:
+            self._log("PAGENT.LOG.TTLS.RULE", "action", name=rule.name)
+        flush = image.ttls.flush
+        new = policy if flush or state.installed is None else _keep_removed(state.installed, policy)
+        changed = self._swap(name, state, stack, new, phase)
+        if stack is not None and not stack.ttls:
+            self._console("EZD1579I", image=name, type="TTLS")
+        self._console("EZZ8771I", image=name, type="QOS")
+        self._console("EZZ8771I", image=name, type="TTLS")
+        return InstallResult(name, ok=True, changed=changed)
+
+    def _swap(
+        self, name: str, state: _Image, stack: StackPort | None, new: Policy, phase: str
+    ) -> bool:
+        """Diff against the installed policy, then swap it in; False when nothing changed."""
+        old = state.installed
+        if old is not None:
+            before, after = _signature(old), _signature(new)
+            if phase == "update" and before == after:
+                self._log("PAGENT.LOG.TTLS.UNCHANGED", "change", image=name)
+                return False
+            added = sum(1 for k in after if k not in before)
+            removed = sum(1 for k in before if k not in after)
+            changed = sum(1 for k in after if k in before and before[k] != after[k])
+            self._log(
+                "PAGENT.LOG.TTLS.CHANGES",
+                "change",
+                image=name,
+                added=added,
+                changed=changed,
+                removed=removed,
+            )
+        state.installed = new
+        if stack is not None:
+            stack.install_policy(new)
+        return True
+
+    def installed(self, image: str) -> Policy | None:
+        """The AT-TLS policy PAGENT installed for an image (for pasearch)."""
+        state = self._images.get(image)
+        return state.installed if state is not None else None
+
+
+def _is_error(d: Diagnostic) -> bool:
+    return d.severity is Severity.ERROR
+
+
+def _in_file_order(policy: Policy) -> list[Statement]:
+    order = {path: i for i, path in enumerate(policy.files)}
+    statements = [s for table in policy.by_type.values() for s in table.values()]
+    statements.sort(key=lambda s: (order.get(s.loc.path, 0), s.loc.line))
+    return statements
