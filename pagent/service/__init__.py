@@ -1,0 +1,1 @@
+"""The service: the process that runs one system image (stacks, syslogd, PAGENT)."""

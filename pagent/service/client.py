@@ -1,0 +1,151 @@
+"""A blocking client of the control protocol, for the CLI, scripts and tests.
+
+Replies to this client's requests and unsolicited messages arrive on one connection; the
+client files messages in a queue while it waits for a reply, so neither is lost.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+class ServiceError(RuntimeError):
+    """No service could be reached, or it broke the protocol."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """The reply to one request: its lines (dicts as sent) and end status."""
+
+    lines: list[dict[str, Any]]
+    status: str
+
+    @property
+    def texts(self) -> list[str]:
+        """The line texts."""
+        return [str(line["text"]) for line in self.lines]
+
+
+def socket_path(root: Path) -> Path:
+    """Where the service of a system root listens."""
+    return root / "var" / "run" / "pagent.sock"
+
+
+class ControlClient:
+    """One connection to a running service."""
+
+    def __init__(self, path: Path, *, timeout: float = 30.0) -> None:
+        self.path = path
+        self.timeout = timeout
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            self._sock.connect(str(path))
+        except OSError as exc:
+            self._sock.close()
+            raise ServiceError(f"no pagent service at {path}: {exc.strerror}") from None
+        self._buf = b""
+        self._next_id = 0
+        self.messages: deque[dict[str, Any]] = deque()
+
+    def close(self) -> None:
+        """Disconnect."""
+        self._sock.close()
+
+    def __enter__(self) -> ControlClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _send(self, op: str, **fields: object) -> int:
+        self._next_id += 1
+        obj = {"id": self._next_id, "op": op, **fields}
+        self._sock.sendall((json.dumps(obj) + "\n").encode("utf-8"))
+        return self._next_id
+
+    def _read(self, deadline: float) -> dict[str, Any] | None:
+        while b"\n" not in self._buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            self._sock.settimeout(left)
+            try:
+                chunk = self._sock.recv(65536)
+            except TimeoutError:
+                return None
+            if not chunk:
+                raise ServiceError("the service closed the connection")
+            self._buf += chunk
+        line, _, self._buf = self._buf.partition(b"\n")
+        obj: dict[str, Any] = json.loads(line)
+        return obj
+
+    def _reply(self, req_id: int) -> dict[str, Any] | Reply:
+        deadline = time.monotonic() + self.timeout
+        lines: list[dict[str, Any]] = []
+        while True:
+            obj = self._read(deadline)
+            if obj is None:
+                raise ServiceError(f"no reply within {self.timeout:g} s")
+            kind = obj.get("type")
+            if kind == "message":
+                self.messages.append(obj)
+            elif kind == "error":
+                raise ServiceError(str(obj.get("error")))
+            elif obj.get("id") != req_id:
+                continue
+            elif kind == "line":
+                lines.append(obj)
+            elif kind == "end":
+                return Reply(lines, str(obj.get("status")))
+            else:
+                return obj
+
+    def command(self, text: str) -> Reply:
+        """Run an operator command; its lines and status."""
+        reply = self._reply(self._send("command", text=text))
+        assert isinstance(reply, Reply)
+        return reply
+
+    def pasearch(self, image: str | None = None, rule: str | None = None) -> Reply:
+        """The installed policy, pasearch -t layout."""
+        fields = {k: v for k, v in (("image", image), ("rule", rule)) if v is not None}
+        reply = self._reply(self._send("pasearch", **fields))
+        assert isinstance(reply, Reply)
+        return reply
+
+    def status(self) -> dict[str, Any]:
+        """The service's status reply."""
+        reply = self._reply(self._send("status"))
+        assert isinstance(reply, dict)
+        return reply
+
+    def ping(self) -> str:
+        """Round trip; the end status."""
+        reply = self._reply(self._send("ping"))
+        assert isinstance(reply, Reply)
+        return reply.status
+
+    def subscribe(self) -> None:
+        """Receive unsolicited messages from now on."""
+        self._reply(self._send("subscribe"))
+
+    def wait_message(self, msgid: str, timeout: float) -> dict[str, Any] | None:
+        """The first queued or arriving message with this ID, or None after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            while self.messages:
+                msg = self.messages.popleft()
+                if msg.get("msgid") == msgid:
+                    return msg
+            obj = self._read(deadline)
+            if obj is None:
+                return None
+            if obj.get("type") == "message":
+                self.messages.append(obj)

@@ -1,0 +1,206 @@
+"""The control socket: an asyncio Unix-socket server speaking the JSON-lines protocol.
+
+It knows nothing of stacks or PAGENT: it hands requests to a :class:`Handler` and
+broadcasts unsolicited messages to subscribed clients. A bad request gets an error reply
+(or, past the size limit, a closed connection) and never reaches the handler; a client that
+stops reading is dropped when its backlog passes the limit (docs/protocol.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import pwd
+import socket
+import struct
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from pagent.service import protocol
+from pagent.service.protocol import ProtocolError, Request
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResult:
+    """A command's solicited response and how it ended (ok, failed, rejected)."""
+
+    lines: list[str]
+    status: str
+
+
+class Handler(Protocol):
+    """What the control server asks of the system it fronts."""
+
+    async def command(self, text: str) -> CommandResult:
+        """Run an operator command."""
+
+    def status(self) -> dict[str, Any]:
+        """The system's status for the ``status`` reply."""
+
+    def pasearch(self, image: str | None, rule: str | None) -> CommandResult:
+        """The installed policy in pasearch -t layout."""
+
+
+@dataclass(eq=False)
+class _Client:
+    writer: asyncio.StreamWriter
+    subscribed: bool = False
+    closed: bool = field(default=False)
+
+    def send(self, obj: dict[str, Any]) -> bool:
+        """Queue one reply; False (and drop the client) when it has stopped reading."""
+        if self.closed:
+            return False
+        transport = self.writer.transport
+        if transport.get_write_buffer_size() > protocol.MAX_BACKLOG:
+            self.close()
+            return False
+        self.writer.write(protocol.encode(obj))
+        return True
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.writer.close()
+
+
+def peer_uid(writer: asyncio.StreamWriter) -> int | None:
+    """The uid of the process at the other end of a Unix socket (SO_PEERCRED), if known."""
+    sock = writer.get_extra_info("socket")
+    if sock is None or not hasattr(socket, "SO_PEERCRED"):
+        return None
+    raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    _pid, uid, _gid = struct.unpack("3i", raw)
+    return int(uid)
+
+
+def allowed_uids(conf: Path) -> set[int]:
+    """The service's own uid, plus those ``ROOT/etc/service.conf`` grants (allow-user)."""
+    uids = {os.getuid()}
+    try:
+        lines = conf.read_text("utf-8").splitlines()
+    except OSError:
+        return uids
+    for line in lines:
+        words = line.split("#", 1)[0].split()
+        if len(words) == 2 and words[0].lower() == "allow-user":
+            who = words[1]
+            if who.isdigit():
+                uids.add(int(who))
+            else:
+                with contextlib.suppress(KeyError):
+                    uids.add(pwd.getpwnam(who).pw_uid)
+    return uids
+
+
+class ControlServer:
+    """Serves the protocol on a Unix socket."""
+
+    def __init__(
+        self,
+        path: Path,
+        handler: Handler,
+        *,
+        clock: Callable[[], datetime],
+        allowed: Callable[[], Iterable[int]],
+    ) -> None:
+        self.path = path
+        self.handler = handler
+        self.clock = clock
+        self.allowed = allowed
+        self.clients: set[_Client] = set()
+        self._server: asyncio.AbstractServer | None = None
+
+    async def start(self) -> None:
+        """Create the socket, owner-only."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        old = os.umask(0o177)  # the socket is born 0600: no window where others can connect
+        try:
+            self._server = await asyncio.start_unix_server(
+                self._serve, path=str(self.path), limit=protocol.MAX_REQUEST + 1
+            )
+        finally:
+            os.umask(old)
+        os.chmod(self.path, 0o600)
+
+    async def close(self) -> None:
+        """Stop listening and drop every client."""
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        for c in list(self.clients):
+            c.close()
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+    def broadcast(self, text: str) -> None:
+        """Send an unsolicited message to every subscribed client."""
+        obj = protocol.message(text, self.clock())
+        for c in list(self.clients):
+            if c.subscribed and not c.send(obj):
+                self.clients.discard(c)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        client = _Client(writer)
+        uid = peer_uid(writer)
+        if uid is not None and uid not in set(self.allowed()):
+            client.send(protocol.error_reply(None, f"uid {uid} is not allowed to use this service"))
+            client.close()
+            return
+        self.clients.add(client)
+        try:
+            while not client.closed:
+                try:
+                    raw = await reader.readuntil(b"\n")
+                except asyncio.LimitOverrunError:
+                    client.send(protocol.error_reply(None, "request longer than 64 KiB"))
+                    break
+                except asyncio.IncompleteReadError:
+                    break
+                if len(raw) > protocol.MAX_REQUEST:
+                    client.send(protocol.error_reply(None, "request longer than 64 KiB"))
+                    break
+                if not raw.strip():
+                    continue
+                try:
+                    req = protocol.decode_request(raw)
+                except ProtocolError as exc:
+                    client.send(protocol.error_reply(None, str(exc)))
+                    continue
+                await self._dispatch(client, req)
+                with contextlib.suppress(ConnectionError):
+                    await writer.drain()
+        except ConnectionError:
+            pass
+        finally:
+            self.clients.discard(client)
+            client.close()
+
+    async def _dispatch(self, client: _Client, req: Request) -> None:
+        if req.op == "ping":
+            client.send(protocol.end_reply(req.id, "ok", 0))
+        elif req.op == "subscribe":
+            client.subscribed = True
+            client.send(protocol.end_reply(req.id, "ok", 0))
+        elif req.op == "unsubscribe":
+            client.subscribed = False
+            client.send(protocol.end_reply(req.id, "ok", 0))
+        elif req.op == "status":
+            client.send({"id": req.id, "type": "status", **self.handler.status()})
+        else:
+            if req.op == "command":
+                result = await self.handler.command(str(req.fields["text"]))
+            else:
+                image, rule = req.fields.get("image"), req.fields.get("rule")
+                result = self.handler.pasearch(
+                    image if isinstance(image, str) else None,
+                    rule if isinstance(rule, str) else None,
+                )
+            now = self.clock()
+            for line in result.lines:
+                client.send(protocol.line_reply(req.id, line, now))
+            client.send(protocol.end_reply(req.id, result.status, len(result.lines)))
