@@ -18,6 +18,11 @@ from dataclasses import dataclass
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
+def is_decimal(text: str) -> bool:
+    """True for ASCII digits only: str.isdigit() also accepts '²', which int() refuses."""
+    return text.isascii() and text.isdigit()
+
+
 class FormError(ValueError):
     """A value that does not have the parameter's form; the message says why."""
 
@@ -66,7 +71,7 @@ def _addr(version: int, value: int) -> IPAddress:
 
 def _parse_one(text: str) -> IPAddress:
     """One address; a bare decimal integer is a 32-bit IPv4 address (see module doc)."""
-    if text.isdigit():
+    if is_decimal(text):
         value = int(text)
         if value > 0xFFFFFFFF:
             raise FormError(f"'{text}' is not an IP address")
@@ -92,7 +97,7 @@ def parse_address(text: str) -> AddrSpec:
 def parse_prefix(text: str) -> AddrSpec:
     """``addr/len`` (IpAddrSet ``Prefix``); host bits are ignored, as a mask would."""
     base, sep, length = text.partition("/")
-    if not sep or not length.isdigit():
+    if not sep or not is_decimal(length):
         raise FormError(f"'{text}' is not an address/prefix-length")
     a = _parse_one(base)
     bits = 32 if a.version == 4 else 128
@@ -161,7 +166,7 @@ _PORT_RANGE = re.compile(r"^(\d+)(?:\s*([-:])\s*|\s+)(\d+)$")
 def parse_port_spec(text: str) -> PortSpec:
     """``n``, ``n-m``, ``n m`` or ``n:m`` (0..65535, low <= high, one delimiter kind)."""
     t = text.strip()
-    if t.isdigit():
+    if is_decimal(t):
         n = int(t)
         if n > 65535:
             raise FormError(f"port {n} is over 65535")

@@ -26,6 +26,7 @@ from pagent.policy import ciphers
 from pagent.policy.addresses import (
     ANY_PORT,
     FormError,
+    is_decimal,
     parse_address,
     parse_ip_spec,
     parse_port_spec,
@@ -219,7 +220,15 @@ class _Builder:
             old = values.get(p.field) or ()
             if p.type in ciphers_types:
                 assert isinstance(value, tuple)
-                values[p.field] = ciphers.concat_unique(old, value)
+                merged = ciphers.concat_unique(old, value)
+                if "Any" in merged and len(merged) > 1:
+                    # 'Any' may not be combined with specific curves (§2.7, C10).
+                    self.warn(
+                        "E116",
+                        loc,
+                        f"{p.keyword} Any cannot be combined with specific curves",
+                    )
+                values[p.field] = merged
                 if p.keyword in ("V3CipherSuites", "V3CipherSuites4Char"):
                     values["v3_preference"] = ciphers.concat_unique(
                         values.get("v3_preference") or (), value
@@ -315,6 +324,14 @@ class _Builder:
         for keyword in required:
             if keyword not in locs:
                 self.warn("E114", block.loc, f"{_label(spec, block)} has no {keyword}")
+        for keyword in _soft_required(spec.keyword):
+            if keyword not in locs:
+                self.warn(
+                    "W324",
+                    block.loc,
+                    f"{_label(spec, block)} has no {keyword} (required by the reference, "
+                    "unconfirmed)",
+                )
         check = _EXTRA_CHECKS.get(spec.keyword)
         if check is not None:
             check(self, spec, block, values, locs)
@@ -328,13 +345,24 @@ def _shape(keyword: str) -> tuple[tuple[tuple[str, ...], ...], tuple[str, ...]]:
     for p in spec.params.values():
         if p.choice_group:
             groups.setdefault(p.choice_group, []).append(p.keyword)
-    # An empty TTLSKeyringParms is W310's business, at the environment action.
+    # An empty TTLSKeyringParms is W310's business, at the environment action; a
+    # requirement the reference marks unconfirmed (PortRange's Port, §3.4) is W324.
     required = tuple(
         p.keyword
         for p in spec.params.values()
-        if p.required is True and keyword != "TTLSKeyringParms"
+        if p.required is True and keyword != "TTLSKeyringParms" and p.required_source != "UNV"
     )
     return tuple(tuple(g) for g in groups.values() if len(g) > 1), required
+
+
+@cache
+def _soft_required(keyword: str) -> tuple[str, ...]:
+    """Parameters the reference calls required without confirmation."""
+    return tuple(
+        p.keyword
+        for p in spec_of(keyword).params.values()
+        if p.required is True and keyword != "TTLSKeyringParms" and p.required_source == "UNV"
+    )
 
 
 def _label(spec: StatementSpec, block: RawBlock) -> str:
@@ -377,7 +405,7 @@ def _keyword(b: _Builder, p: ParamSpec, text: str, item: RawParam) -> str | None
 
 
 def _integer(b: _Builder, p: ParamSpec, text: str, item: RawParam) -> int | None:
-    if not text.isdigit():
+    if not is_decimal(text):
         b.warn("E108", item.value_loc, f"{p.keyword} '{text}' is not a decimal number")
         return None
     n = int(text)
@@ -428,8 +456,10 @@ def _name_pattern(b: _Builder, p: ParamSpec, text: str, item: RawParam) -> str:
         problems.append("is longer than 8 characters")
     if text != text.upper():
         problems.append("is not in upper case (z/OS names are)")
-    if "*" in text[:-1] or "%" in text or "?" in text:
+    if "*" in text[:-1] or "%" in text:
         problems.append("uses a wildcard other than a trailing '*'")
+    if "?" in text:
+        problems.append("contains '?', which is matched literally")
     if problems:
         b.warn("W311", item.value_loc, f"{p.keyword} '{text}' {' and '.join(problems)}")
     return text

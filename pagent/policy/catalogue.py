@@ -35,6 +35,7 @@ class ParamSpec:
     range_source: str
     default: Any
     required: bool | str  # True, False, "conditional"
+    required_source: str  # the tag of the requirement when it differs from the parameter's
     repeatable: bool
     repeat_semantics: str  # "", "concatenate", "list", "last_wins"
     target: str | None  # statement type a *Ref resolves to
@@ -107,6 +108,7 @@ def _param(keyword: str, raw: dict[str, Any]) -> ParamSpec:
         range_source=str(raw.get("range_source") or raw.get("source") or ""),
         default=raw.get("default"),
         required=raw.get("required", False),
+        required_source=str(raw.get("required_source") or ""),
         repeatable=bool(rep),
         repeat_semantics=semantics.removesuffix("_UNV"),
         target=raw.get("target"),

@@ -251,7 +251,8 @@ CODES: dict[str, Code] = {
             _I,
             "brace on statement line",
             "IBM's syntax puts braces and parameters on separate lines; pagent accepts "
-            "'Statement name {' and the same line's '}' but PAGENT's behaviour is unconfirmed.",
+            "'Statement name {' (a '}' on the same line is E100), but PAGENT's behaviour is "
+            "unconfirmed.",
         ),
         Code(
             "W310",
@@ -343,6 +344,13 @@ CODES: dict[str, Code] = {
             "no statement in file",
             "The file holds text but no AT-TLS statement, so it contributes nothing; it may "
             "not be a policy file (a pasearch report, an image file).",
+        ),
+        Code(
+            "W324",
+            _I,
+            "missing parameter (unconfirmed)",
+            "A parameter the reference calls required, without confirmation, is not coded "
+            "(PortRange without Port).",
         ),
         # --- L4xx: lint beyond PAGENT.
         Code(

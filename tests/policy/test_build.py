@@ -368,3 +368,25 @@ def test_time_of_day_with_several_intervals_is_one_value():
     cond = p.rules[0].ip_time_condition
     assert cond is not None
     assert cond.time_of_day_range == "0-8:30, 17:30-24"
+
+
+def test_non_ascii_digits_are_not_numbers():
+    """'²' is not a number (str.isdigit would say so): E108, no crash."""
+    p = policy_of(GOOD_RULE.replace("TTLSEnabled On", "TTLSEnabled On\n  Trace \u00b2"))
+    assert ("E108", 11) in codes(p)
+
+
+def test_client_ecurves_any_with_curves_is_an_error():
+    """ClientECurves Any with explicit curves is E116 (§2.7, C10)."""
+    text = GOOD_RULE.replace(
+        "    Keyring SRV/RING\n  }\n",
+        "    Keyring SRV/RING\n  }\n  TTLSSignatureParms\n  {\n    ClientECurves Any\n"
+        "    ClientECurves 0023\n  }\n",
+    )
+    assert ("E116", 22) in codes(policy_of(text))
+
+
+def test_port_range_without_port_is_a_warning():
+    """PortRange with no Port: W324, since the requirement is unconfirmed (§3.4)."""
+    p = policy_of(GOOD_RULE + "PortRange P\n{\n}\n")
+    assert ("W324", 20) in codes(p)
