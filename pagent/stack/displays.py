@@ -1,0 +1,133 @@
+"""The stack's console displays: D TCPIP, and D TCPIP,,NETSTAT,CONFIG and ,TTLS.
+
+One responsibility: lay out the lines of these displays from plain values, through the
+message catalogue (:mod:`pagent.messages`). It keeps no state and knows no stack object;
+:class:`pagent.stack.stack.Stack` passes its name, release and TTLS switch.
+
+Layouts (pagent-ops.md):
+
+* D TCPIP (§0.1, §4.1): the ``EZAOP50I`` block with one ``DISPLAY.TCPIP.STACK`` row per
+  stack, numbered from 1, then ``EZAOP41I``.
+* NETSTAT CONFIG (§4.3): ``EZD0101I NETSTAT CS release tcpname nnn``, the TCP Configuration
+  Table with the ``TTLS:`` field, then ``END OF THE REPORT``.
+* NETSTAT TTLS (§4.2): ``EZD0101I``, the TTLSGRPACTION heading, one row per active group
+  (none yet: connections come with AT-TLS), ``n OF n RECORDS DISPLAYED``, ``END OF THE
+  REPORT``.
+
+NETSTAT lines are upper-cased, as the console shows NETSTAT output (§4.2 [OBS]; §4.3 gives
+``TTLS: NO`` on the console as [UNV]).
+
+Fidelity notes
+==============
+* NETSTAT CONFIG shows the TCP Configuration Table only, with the values of IBM's 2.2
+  example (§4.3) for every field but TTLS: the other TCPCONFIG operands are not emulated,
+  so nothing changes them. The later tables of the real report (UDP, IP, SMF, ...) are not
+  in the reference and are left out; the report ends with END OF THE REPORT as the observed
+  TTLS report does (§4.2), without a RECORDS line, as CONFIG is not a list.
+* NETSTAT TTLS with no group keeps its heading and shows ``0 OF 0 RECORDS DISPLAYED``: the
+  reference has only a non-empty capture (§4.2), so the empty form is inferred from it. The
+  report is the same whether TTLS is on or off; what the stack says for NETSTAT TTLS under
+  NOTTLS is NOT FOUND.
+* D TCPIP shows each stack's status as given; pagent's stacks are ACTIVE once started and
+  INACTIVE before (the other status words are NOT FOUND, §4.1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Final
+
+from pagent.messages import format_lines, format_message
+
+
+@dataclass(frozen=True, slots=True)
+class StackRow:
+    """One row of D TCPIP: the stack's name, release (``V2R3``) and status (``ACTIVE``)."""
+
+    name: str
+    release: str
+    status: str
+
+
+def display_tcpip(number: int, rows: Iterable[StackRow]) -> list[str]:
+    """D TCPIP: the EZAOP50I block (MLWTO number ``number``), one row per stack, EZAOP41I."""
+    stacks = [
+        format_message(
+            "DISPLAY.TCPIP.STACK",
+            count=count,
+            tcpipname=row.name,
+            release=row.release,
+            status=row.status,
+        )
+        for count, row in enumerate(rows, start=1)
+    ]
+    return [*format_lines("EZAOP50I", number=number, stacks=stacks), format_message("EZAOP41I")]
+
+
+# The TCP Configuration Table of IBM's Netstat CONFIG example (z/OS 2.2, §4.3), by catalogue
+# line; the TTLS field is filled in from the stack.
+TCP_CONFIGURATION: Final[Mapping[str, Mapping[str, object]]] = MappingProxyType(
+    {
+        "DISPLAY.NETSTAT.CONFIG.TCP_HEADING": {},
+        "DISPLAY.NETSTAT.CONFIG.TCP_BUFFERS": {
+            "default_rcv_buf_size": 16384,
+            "default_snd_buf_size": 16384,
+        },
+        "DISPLAY.NETSTAT.CONFIG.TCP_MAXBUF": {
+            "deflt_max_rcv_buf_size": 262144,
+            "so_max_conn": 1024,
+        },
+        "DISPLAY.NETSTAT.CONFIG.TCP_RETRANSMIT": {
+            "max_retransmit_time": 120.0,
+            "min_retransmit_time": 0.5,
+        },
+        "DISPLAY.NETSTAT.CONFIG.TCP_GAIN": {"round_trip_gain": 0.125, "variance_gain": 0.25},
+        "DISPLAY.NETSTAT.CONFIG.TCP_VARIANCE": {
+            "variance_multiplier": 2.0,
+            "max_seg_life_time": 30.0,
+        },
+        "DISPLAY.NETSTAT.CONFIG.TCP_KEEPALIVE": {"default_keepalive": 120, "delay_ack": "Yes"},
+        "DISPLAY.NETSTAT.CONFIG.TCP_LOWPORT": {"restrict_low_port": "Yes", "send_garbage": "No"},
+        "DISPLAY.NETSTAT.CONFIG.TCP_TIMESTAMP": {"tcp_timestamp": "Yes", "fin_wait2_time": 10},
+        "DISPLAY.NETSTAT.CONFIG.TCP_TTLS": {"ephemeral_ports": "1024-65535"},
+        "DISPLAY.NETSTAT.CONFIG.TCP_SACK": {"selective_ack": "Yes", "time_wait_interval": 30},
+    }
+)
+
+
+def _yes_no(flag: bool) -> str:
+    return "Yes" if flag else "No"
+
+
+def netstat_config(number: int, *, release: str, tcpipname: str, ttls: bool) -> list[str]:
+    """D TCPIP,tcpname,NETSTAT,CONFIG: the TCP Configuration Table with ``TTLS: YES|NO``."""
+    report: list[str] = []
+    for msg_id, fields in TCP_CONFIGURATION.items():
+        values = dict(fields)
+        if msg_id == "DISPLAY.NETSTAT.CONFIG.TCP_TTLS":
+            values["ttls"] = _yes_no(ttls)
+        report.append(format_message(msg_id, **values).upper())
+    report.append(format_message("DISPLAY.NETSTAT.END"))
+    return format_lines(
+        "EZD0101I", number=number, release=release, tcpipname=tcpipname, report=report
+    )
+
+
+def netstat_ttls(number: int, *, release: str, tcpipname: str) -> list[str]:
+    """D TCPIP,tcpname,NETSTAT,TTLS: the TLS group report, with no active group yet."""
+    groups: list[str] = []  # one DISPLAY.NETSTAT.TTLS.GROUP line per group (AT-TLS issue)
+    report = [
+        format_message("DISPLAY.NETSTAT.TTLS.HEADING"),
+        *groups,
+        format_message("DISPLAY.NETSTAT.RECORDS", shown=len(groups), total=len(groups)),
+        format_message("DISPLAY.NETSTAT.END"),
+    ]
+    return format_lines(
+        "EZD0101I",
+        number=number,
+        release=release,
+        tcpipname=tcpipname,
+        report=[line.upper() for line in report],
+    )
