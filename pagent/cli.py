@@ -75,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument("--json", action="store_true")
     match.add_argument("--root", help="system root for a pagent.conf PATH")
     match.add_argument("--image", help="the image (stack) whose policy to use, for a pagent.conf")
+    serve = sub.add_parser("serve", help="run the system image's service in the foreground")
+    serve.add_argument("--root", help="system root (default: cwd if it has etc/pagent.conf)")
+
+    init = sub.add_parser("init", help="lay out a fresh system root with the defaults")
+    init.add_argument("dir", type=Path, metavar="DIR")
     return parser
 
 
@@ -102,4 +107,13 @@ def _run(args: argparse.Namespace) -> int:
         from pagent.commands.match import run_match
 
         return run_match(args, _root(args.root))
+    if args.command == "serve":
+        from pagent.service.daemon import serve
+
+        root = _root(args.root) or Path.cwd()
+        return serve(root.resolve())
+    if args.command == "init":
+        from pagent.service.daemon import init
+
+        return init(args.dir)
     return EXIT_USAGE  # pragma: no cover - argparse requires a command

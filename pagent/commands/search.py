@@ -18,6 +18,7 @@ from pagent.policy.codes import Effect
 from pagent.policy.diagnostics import render_text
 from pagent.policy.pasearch import render_ttls
 from pagent.policy.policy import Policy
+from pagent.service.client import ControlClient, ServiceError, socket_path
 
 DEFAULT_IMAGE = "TCPIP"  # the default stack name pasearch shows for a lone policy file
 EXIT_REJECTED = 1
@@ -41,12 +42,7 @@ def run_search(path: Path | None, root: Path | None, *, rule: str | None) -> int
     no path is given and no service runs.
     """
     if path is None:
-        where = root if root is not None else Path.cwd()
-        err(
-            f"no running pagent service on {where} (start it with 'pagent serve'); "
-            "give a policy file or pagent.conf to read files instead"
-        )
-        return EXIT_USAGE
+        return _from_service(root if root is not None else Path.cwd(), rule)
     try:
         report = check_paths([path], root)
     except OSError as exc:
@@ -89,3 +85,19 @@ def run_search(path: Path | None, root: Path | None, *, rule: str | None) -> int
             )
         )
     return code
+
+
+def _from_service(root: Path, rule: str | None) -> int:
+    """Ask the running service of ``root`` for what is installed (issue 2 §6, issue 3 §6)."""
+    try:
+        with ControlClient(socket_path(root)) as client:
+            reply = client.pasearch(rule=rule)
+    except ServiceError:
+        err(
+            f"no running pagent service on {root} (start it with 'pagent serve'); "
+            "give a policy file or pagent.conf to read files instead"
+        )
+        return EXIT_USAGE
+    for line in reply.texts:
+        print(line)
+    return 0 if reply.status == "ok" else 1

@@ -1,0 +1,137 @@
+"""``pagent serve``: the long-running process of one system root.
+
+It takes the root (one service per root, :mod:`pagent.service.pidfile`), starts the stacks
+and syslogd, serves the control socket, and runs until SIGTERM or SIGINT, then stops in
+order (PAGENT's purge processing, the socket, syslogd's files) and exits 0. SIGHUP is
+``F PAGENT,REFRESH`` (pagent-ops §2.5), SIGUSR1 makes syslogd reopen its files (log
+rotation). File changes in the configuration chain (watchdog, debounced) and PAGENT's
+refresh interval request ``F PAGENT,UPDATE``. All work runs on the event loop: signal
+handlers and the watcher only schedule it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import signal
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from pagent.service.client import socket_path
+from pagent.service.control import ControlServer, allowed_uids
+from pagent.service.pidfile import AlreadyRunningError, acquire
+from pagent.service.system import System
+from pagent.service.watch import ChainWatcher
+
+CHECKOUT_ROOT = Path(__file__).resolve().parents[2]  # etc/ and var/: the embedded default
+
+
+def local_clock() -> datetime:
+    """The wall clock, with the local time zone (what syslogd and the console show)."""
+    return datetime.now().astimezone()
+
+
+class Service:
+    """The running service: system, control server, watcher, timers."""
+
+    def __init__(self, root: Path, *, clock: Callable[[], datetime] = local_clock) -> None:
+        self.root = root
+        self.clock = clock
+        self.stopping = asyncio.Event()
+        self.system = System(root, clock=clock)
+        self.server = ControlServer(
+            socket_path(root),
+            self.system,
+            clock=clock,
+            allowed=lambda: allowed_uids(root / "etc" / "service.conf"),
+        )
+        self.system.broadcast = self.server.broadcast
+        self.watcher: ChainWatcher | None = None
+        self._interval: asyncio.TimerHandle | None = None
+
+    async def run(self) -> None:
+        """Serve until asked to stop."""
+        loop = asyncio.get_running_loop()
+        for line in self.system.start():
+            self.server.broadcast(line)
+        await self.server.start()
+        self.watcher = ChainWatcher(loop, self._file_changed)
+        self.system.on_pagent_files = self._aim
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stopping.set)
+        loop.add_signal_handler(signal.SIGHUP, self._refresh)
+        loop.add_signal_handler(signal.SIGUSR1, self.system.syslogd.reopen)
+        try:
+            await self.stopping.wait()
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1):
+                loop.remove_signal_handler(sig)
+            if self._interval is not None:
+                self._interval.cancel()
+            self.watcher.stop()
+            self.system.close()
+            await self.server.close()
+
+    def _aim(self) -> None:
+        """After PAGENT (re)read its chain: watch its files, and re-arm its interval."""
+        if self.watcher is not None and self.system.agent.active:
+            self.watcher.watch(self.system.agent.files)
+        if self._interval is not None:
+            self._interval.cancel()
+            self._interval = None
+        if self.system.agent.active:
+            loop = asyncio.get_running_loop()
+            self._interval = loop.call_later(self.system.agent.refresh_interval, self._tick)
+
+    def _file_changed(self) -> None:
+        self.system.refresh(update=True)
+
+    def _tick(self) -> None:
+        self._interval = None
+        self.system.refresh(update=True)
+
+    def _refresh(self) -> None:
+        self.system.refresh(update=False)
+
+
+def serve(root: Path) -> int:
+    """Run the service of ``root`` in the foreground; the process's exit code."""
+    if not (root / "etc" / "pagent.conf").is_file():
+        print(f"pagent serve: {root} is no system root (no etc/pagent.conf)", file=sys.stderr)
+        return 2
+    try:
+        lock = acquire(root / "var" / "run")
+    except AlreadyRunningError as exc:
+        print(f"pagent serve: {exc}", file=sys.stderr)
+        return 1
+    try:
+        if lock.stale_pid is not None:
+            print(
+                f"pagent serve: replaced the pid file and socket of a service that ended "
+                f"without cleaning up (pid {lock.stale_pid})",
+                file=sys.stderr,
+            )
+        service = Service(root)
+        print(f"pagent serve: image {service.system.sysname} on {root}", file=sys.stderr)
+        asyncio.run(service.run())
+    finally:
+        lock.release()
+    return 0
+
+
+def init(target: Path) -> int:
+    """``pagent init DIR``: lay out a fresh root with the embedded defaults."""
+    source = CHECKOUT_ROOT / "etc"
+    if not source.is_dir():
+        print("pagent init: the embedded default root (etc/) is not installed", file=sys.stderr)
+        return 2
+    if (target / "etc").exists():
+        print(f"pagent init: {target / 'etc'} exists; not overwriting it", file=sys.stderr)
+        return 1
+    shutil.copytree(source, target / "etc")
+    for sub in ("syslogd", "run"):
+        (target / "var" / sub).mkdir(parents=True, exist_ok=True)
+    print(f"pagent init: new system root at {target} (image WG31, stack TCPIP1)")
+    return 0

@@ -1,0 +1,295 @@
+"""One system image: its TCP/IP stacks, syslogd and the PAGENT task, behind operator commands.
+
+This is what the control socket fronts (:class:`pagent.service.control.Handler`). An
+operator command is parsed by :mod:`pagent.mvs`; its solicited response is returned, and
+everything the system says on its own (PAGENT's start messages after ``S PAGENT``, the
+stack's EZZ4250I ...) is handed to ``broadcast``. PAGENT's log lines go to syslogd under job
+name PAGENT, as ``-l SYSLOGD`` does (pagent-ops §1.5, §7).
+
+The system's shape comes from ``ROOT/etc/system.conf`` (``SYSNAME name`` and one
+``STACK name [profile]`` line per stack); without it, the image is WG31 and there is one
+stack per TcpImage of pagent.conf, each with profile ``SYS1.TCPPARMS(PROFILE)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pagent import mvs
+from pagent.agent import Output, PolicyAgent
+from pagent.agent.loglevel import LogLevel
+from pagent.messages import format_message
+from pagent.policy.chain import load_chain, resolve_zos_path
+from pagent.policy.pasearch import render_ttls
+from pagent.policy.policy import merge
+from pagent.service.control import CommandResult
+from pagent.stack import Stack
+from pagent.syslogd import Syslogd
+
+DEFAULT_SYSNAME = "WG31"
+DEFAULT_PROFILE = "SYS1.TCPPARMS(PROFILE)"
+PAGENT_USERID = "PAGENT"  # the started task's user id (IEF695I's ASSIGNED TO USER) [UNV]
+
+HELP = [
+    "S PAGENT                          start the Policy Agent",
+    "P PAGENT                          stop it (PURGE/NOPURGE processing)",
+    "C PAGENT                          cancel it (no purge processing)",
+    "F PAGENT,REFRESH | UPDATE         re-read the configuration and policies",
+    "F PAGENT,LOGLEVEL,LEVEL=n         set the LogLevel (also DEBUG, TRACE)",
+    "F PAGENT,QUERY                    show LogLevel, debug and trace levels",
+    "D TCPIP                           the stacks (EZAOP50I)",
+    "D TCPIP,[stack],N,CONFIG          the stack's configuration: TTLS: YES|NO",
+    "D TCPIP,[stack],N,TTLS            AT-TLS connections (EZD0101I)",
+    "V TCPIP,[stack],OBEY,dsn          process an OBEY data set, e.g. SYS1.TCPPARMS(TTLS)",
+    "HELP                              this list",
+]
+
+
+def read_system_conf(path: Path) -> tuple[str, list[tuple[str, str]]]:
+    """(sysname, [(stack, profile)]) from system.conf; missing file: defaults, no stacks."""
+    sysname: str = DEFAULT_SYSNAME
+    stacks: list[tuple[str, str]] = []
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except OSError:
+        return sysname, stacks
+    for raw in lines:
+        words = raw.split("#", 1)[0].split()
+        if not words:
+            continue
+        key = words[0].upper()
+        if key == "SYSNAME" and len(words) == 2:
+            sysname = words[1].upper()
+        elif key == "STACK" and len(words) in (2, 3):
+            stacks.append((words[1].upper(), words[2] if len(words) == 3 else DEFAULT_PROFILE))
+    return sysname, stacks
+
+
+class System:
+    """The emulated image."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        clock: Callable[[], datetime],
+        broadcast: Callable[[str], None] = lambda _text: None,
+    ) -> None:
+        self.root = root
+        self.clock = clock
+        self.broadcast = broadcast
+        self.sysname, stack_defs = read_system_conf(root / "etc" / "system.conf")
+        if not stack_defs:
+            stack_defs = [(name, DEFAULT_PROFILE) for name in self._tcpimage_names()]
+        self.syslogd = Syslogd(root / "etc" / "syslog.conf", root, clock, self.sysname)
+        self.stacks: dict[str, Stack] = {
+            name: Stack(name, root=root, profile=profile, clock=clock, emit=self._unsolicited)
+            for name, profile in stack_defs
+        }
+        self.agent = PolicyAgent(root=root, stacks=self.stacks, out=self._pagent_out, clock=clock)
+        self._numbers = itertools.cycle(range(1, 10000))  # the console's rolling number
+        self._asid = 0x3F
+        self.pagent_pid = 0
+        self.on_pagent_files: Callable[[], None] = lambda: None  # the watcher re-aims itself
+        self.lock = asyncio.Lock()
+        self._capture: list[str] | None = None
+
+    def _tcpimage_names(self) -> list[str]:
+        try:
+            chain = load_chain(resolve_zos_path("/etc/pagent.conf", self.root), self.root)
+        except (OSError, ValueError):
+            return ["TCPIP1"]
+        if chain.main is None or not chain.main.images:
+            return ["TCPIP1"]
+        return [image.image.name.upper() for image in chain.main.images]
+
+    # --- output ---------------------------------------------------------------------------
+    def _unsolicited(self, lines: list[str]) -> None:
+        for line in lines:
+            self.broadcast(line)
+
+    def _pagent_out(self, out: Output) -> None:
+        if out.console:
+            text = out.text.removeprefix("main: ")
+            if self._capture is not None:
+                self._capture.append(text)  # part of the running command's response
+            else:
+                self.broadcast(text)
+        if out.shown_in_log:
+            severe = out.category in (LogLevel.SYSERR, LogLevel.OBJERR, LogLevel.PROTERR)
+            self.syslogd.log(
+                "daemon",
+                "err" if severe else "info",
+                "PAGENT",
+                PAGENT_USERID,
+                self.pagent_pid,
+                out.text,
+            )
+
+    def start(self) -> list[str]:
+        """Start the stacks (their profiles); the lines they write."""
+        lines: list[str] = []
+        for stack in self.stacks.values():
+            lines.extend(stack.start())
+        return lines
+
+    def close(self) -> None:
+        """Orderly end: PAGENT stops with purge processing, syslogd closes its files."""
+        if self.agent.active:
+            self.agent.stop()
+        self.syslogd.close()
+
+    # --- operator commands ----------------------------------------------------------------
+    async def command(self, text: str) -> CommandResult:
+        """Run one operator command; its solicited response."""
+        async with self.lock:  # one command at a time, as one console would
+            parsed = mvs.parse(text)
+            if isinstance(parsed, mvs.CommandError):
+                if parsed.rejected_by == "PAGENT" and not self.agent.active:
+                    return CommandResult([format_message("IEE341I", jobname="PAGENT")], "rejected")
+                return CommandResult(list(parsed.lines), "rejected")
+            return self._run(parsed)
+
+    def _run(self, cmd: mvs.Command) -> CommandResult:
+        if isinstance(cmd, mvs.Help):
+            return CommandResult(list(HELP), "ok")
+        if isinstance(cmd, mvs.StartCommand):
+            return self._start_task(cmd.task)
+        if isinstance(cmd, mvs.StopCommand | mvs.CancelCommand):
+            return self._stop_task(cmd.task, cancel=isinstance(cmd, mvs.CancelCommand))
+        if isinstance(cmd, mvs.ModifyCommand):
+            return self._modify(cmd)
+        if isinstance(cmd, mvs.DisplayTcpip):
+            return self._display(cmd)
+        return self._vary(cmd)
+
+    def _jes_started(self, task: str) -> list[str]:
+        self._asid += 1
+        now = self.clock()
+        return [
+            format_message("$HASP100", jobname=task),
+            format_message("$HASP373", jobname=task),
+            format_message(
+                "IEF403I",
+                jobname=task,
+                time=now.strftime("%H.%M.%S"),
+                asid=self._asid,
+                sysname=self.sysname,
+            ),
+        ]
+
+    def _jes_ended(self, task: str) -> list[str]:
+        now = self.clock()
+        return [
+            format_message(
+                "IEF404I",
+                jobname=task,
+                time=now.strftime("%H.%M.%S"),
+                asid=self._asid,
+                sysname=self.sysname,
+            ),
+            format_message("$HASP395", jobname=task, rc=0),
+        ]
+
+    def _start_task(self, task: str) -> CommandResult:
+        if task != "PAGENT":
+            return CommandResult([format_message("IEE535I", verb="START")], "rejected")
+        lines = self._jes_started(task)
+        if self.agent.active:
+            # The second copy refuses to run (pagent-ops §1.5: single instance by ENQ).
+            for msg in ("EZZ8431I", "PAGENT.LOG.MAIN.ALREADY_ACTIVE", "EZZ8434I"):
+                text = format_message(msg)
+                self.syslogd.log("daemon", "err", "PAGENT", PAGENT_USERID, os.getpid(), text)
+                if not msg.startswith("PAGENT."):
+                    lines.append(text)
+            lines.extend(self._jes_ended(task))
+            return CommandResult(lines, "failed")
+        self.pagent_pid = os.getpid()
+        loop = asyncio.get_running_loop()
+        loop.call_soon(self._pagent_start)  # its messages follow the command, unsolicited
+        return CommandResult(lines, "ok")
+
+    def _pagent_start(self) -> None:
+        if not self.agent.start():
+            for line in self._jes_ended("PAGENT"):
+                self.broadcast(line)
+        self.on_pagent_files()
+
+    def _stop_task(self, task: str, *, cancel: bool) -> CommandResult:
+        if task != "PAGENT" or not self.agent.active:
+            return CommandResult([format_message("IEE341I", jobname=task)], "rejected")
+        captured: list[str] = []
+        self._capture = captured  # PAGENT's stop messages are the command's response
+        try:
+            self.agent.stop(cancel=cancel)
+        finally:
+            self._capture = None
+        return CommandResult([*captured, *self._jes_ended(task)], "ok")
+
+    def _modify(self, cmd: mvs.ModifyCommand) -> CommandResult:
+        if cmd.task in self.stacks or cmd.task == "TCPIP":
+            return CommandResult([format_message("EZZ3250I")], "rejected")
+        if cmd.task != "PAGENT" or not self.agent.active:
+            return CommandResult([format_message("IEE341I", jobname=cmd.task)], "rejected")
+        lines = self.agent.modify(cmd.action, cmd.level)
+        self.on_pagent_files()
+        ok = not lines[0].startswith("EZZ8444I")
+        return CommandResult(lines, "ok" if ok else "rejected")
+
+    def refresh(self, *, update: bool) -> None:
+        """A refresh not typed by the operator (file change, interval, SIGHUP)."""
+        if self.agent.active:
+            self.agent.refresh(update=update)
+            self.on_pagent_files()
+
+    def _stack(self, name: str | None) -> Stack | None:
+        if not name:
+            return next(iter(self.stacks.values()), None)
+        return self.stacks.get(name.upper())
+
+    def _display(self, cmd: mvs.DisplayTcpip) -> CommandResult:
+        number = next(self._numbers)
+        if cmd.report is None:
+            return CommandResult(Stack.display_tcpip(number, self.stacks.values()), "ok")
+        stack = self._stack(cmd.stack)
+        if stack is None:
+            return CommandResult([format_message("IEE341I", jobname=cmd.stack)], "rejected")
+        if cmd.report == "CONFIG":
+            return CommandResult(stack.netstat_config(number), "ok")
+        return CommandResult(stack.netstat_ttls(number), "ok")
+
+    def _vary(self, cmd: mvs.VaryObey) -> CommandResult:
+        stack = self._stack(cmd.stack)
+        if stack is None:
+            return CommandResult([format_message("IEE341I", jobname=cmd.stack)], "rejected")
+        ok, lines = stack.obey(cmd.dataset, cmd.echo())
+        return CommandResult(lines, "ok" if ok else "failed")
+
+    # --- other requests -------------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        """Image, PAGENT and stacks, for the console's status bar."""
+        return {
+            "image": self.sysname,
+            "pagent": self.agent.active,
+            "stacks": [{"name": s.name, "ttls": s.ttls} for s in self.stacks.values()],
+        }
+
+    def pasearch(self, image: str | None, rule: str | None) -> CommandResult:
+        """The installed AT-TLS policy of an image in pasearch -t layout."""
+        stack = self._stack(image)
+        if stack is None:
+            return CommandResult([f"pasearch: no image {image}"], "failed")
+        policy = self.agent.installed(stack.name) if self.agent.active else None
+        now = self.clock()
+        if policy is None:
+            policy = merge([])  # nothing installed: pasearch says "No policies retrieved"
+        text = render_ttls(
+            policy, image=stack.name, now=now, instance_id=int(now.timestamp()), rule=rule
+        )
+        return CommandResult(text.splitlines(), "ok")
