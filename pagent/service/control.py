@@ -20,6 +20,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+import structlog
+
 from pagent.service import protocol
 from pagent.service.protocol import ProtocolError, Request
 
@@ -148,6 +150,7 @@ class ControlServer:
         client = _Client(writer)
         uid = peer_uid(writer)
         if uid is not None and uid not in set(self.allowed()):
+            structlog.get_logger("pagent.control").warning("control_client_refused", uid=uid)
             client.send(protocol.error_reply(None, f"uid {uid} is not allowed to use this service"))
             client.close()
             return

@@ -12,6 +12,8 @@ handlers and the watcher only schedule it.
 from __future__ import annotations
 
 import asyncio
+import getpass
+import os
 import shutil
 import signal
 import sys
@@ -19,11 +21,16 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+import structlog
+
 from pagent.service.client import socket_path
 from pagent.service.control import ControlServer, allowed_uids
 from pagent.service.pidfile import AlreadyRunningError, acquire
 from pagent.service.system import System
 from pagent.service.watch import ChainWatcher
+from pagent.syslogd import Syslogd, SyslogdLoggerFactory, SyslogdRenderer
+
+SERVICE_JOBNAME = "PAGENTSV"  # pagent's own events in syslogd: the service, not a z/OS task
 
 CHECKOUT_ROOT = Path(__file__).resolve().parents[2]  # etc/ and var/: the embedded default
 
@@ -50,6 +57,8 @@ class Service:
         self.system.broadcast = self.server.broadcast
         self.watcher: ChainWatcher | None = None
         self._interval: asyncio.TimerHandle | None = None
+        configure_logging(self.system.syslogd)
+        self.log = structlog.get_logger("pagent.service")
 
     async def run(self) -> None:
         """Serve until asked to stop."""
@@ -57,15 +66,17 @@ class Service:
         for line in self.system.start():
             self.server.broadcast(line)
         await self.server.start()
+        self.log.info("service_started", root=str(self.root), image=self.system.sysname)
         self.watcher = ChainWatcher(loop, self._file_changed)
         self.system.on_pagent_files = self._aim
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stopping.set)
         loop.add_signal_handler(signal.SIGHUP, self._refresh)
-        loop.add_signal_handler(signal.SIGUSR1, self.system.syslogd.reopen)
+        loop.add_signal_handler(signal.SIGUSR1, self._reopen)
         try:
             await self.stopping.wait()
         finally:
+            self.log.info("service_stopping")
             for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1):
                 loop.remove_signal_handler(sig)
             if self._interval is not None:
@@ -86,14 +97,40 @@ class Service:
             self._interval = loop.call_later(self.system.agent.refresh_interval, self._tick)
 
     def _file_changed(self) -> None:
+        self.log.info("refresh_requested", reason="file_changed", update=True)
         self.system.refresh(update=True)
 
     def _tick(self) -> None:
         self._interval = None
+        self.log.info("refresh_requested", reason="interval", update=True)
         self.system.refresh(update=True)
 
     def _refresh(self) -> None:
+        self.log.info("refresh_requested", reason="SIGHUP", update=False)
         self.system.refresh(update=False)
+
+    def _reopen(self) -> None:
+        self.system.syslogd.reopen()
+        self.log.info("syslogd_reopened", reason="SIGUSR1")
+
+
+def configure_logging(syslogd: Syslogd) -> None:
+    """structlog for the service's own events: rendered into syslogd records."""
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            SyslogdRenderer(jobname=SERVICE_JOBNAME, userid=_user(), pid=os.getpid()),
+        ],
+        logger_factory=SyslogdLoggerFactory(syslogd),
+        cache_logger_on_first_use=False,
+    )
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser().upper()[:8]
+    except (KeyError, OSError):
+        return str(os.getuid())
 
 
 def serve(root: Path) -> int:

@@ -18,12 +18,18 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 
+_CHANGES = frozenset({"modified", "created", "moved", "deleted", "closed"})
+
 
 class _Handler(FileSystemEventHandler):
     def __init__(self, watcher: ChainWatcher) -> None:
         self.watcher = watcher
 
     def on_any_event(self, event: FileSystemEvent) -> None:
+        # Reading a file is an event too (opened, closed_no_write): PAGENT's own reads
+        # must not look like changes, or every refresh would request the next one.
+        if event.event_type not in _CHANGES:
+            return
         paths = [event.src_path, getattr(event, "dest_path", "")]
         names = {os.fsdecode(p) for p in paths if p}
         if names & self.watcher.targets:

@@ -56,3 +56,13 @@ def test_other_files_in_the_directory_are_ignored(tmp_path):
         (p.parent / "unrelated.txt").write_text("x\n")
 
     assert asyncio.run(_requests_after(tmp_path, change)) == 0
+
+
+def test_reading_the_file_requests_nothing(tmp_path):
+    """Opening and reading a watched file (as PAGENT does on a refresh) is no change."""
+
+    def change(p):
+        for _ in range(3):
+            p.read_text()
+
+    assert asyncio.run(_requests_after(tmp_path, change)) == 0
