@@ -1,0 +1,141 @@
+"""The system image behind the socket: operator commands against stacks and PAGENT."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from pagent.service.system import System, read_system_conf
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(name="root")
+def fixture_root(tmp_path: Path) -> Path:
+    """A fresh copy of the embedded default root."""
+    shutil.copytree(REPO / "etc", tmp_path / "etc")
+    return tmp_path
+
+
+class Rig:
+    """A System with its broadcasts recorded."""
+
+    def __init__(self, root: Path) -> None:
+        self.unsolicited: list[str] = []
+        self.system = System(
+            root,
+            clock=lambda: datetime(2026, 11, 24, 12, 0, tzinfo=UTC),
+            broadcast=self.unsolicited.append,
+        )
+        self.system.start()
+
+    def run(self, *commands: str) -> list[tuple[str, list[str]]]:
+        async def go() -> list[tuple[str, list[str]]]:
+            out = []
+            for text in commands:
+                result = await self.system.command(text)
+                await asyncio.sleep(0)  # let S PAGENT's start run, as the loop would
+                out.append((result.status, result.lines))
+            return out
+
+        return asyncio.run(go())
+
+
+def test_start_pagent_answers_with_jes_lines_and_pagent_speaks_after(root):
+    """S PAGENT: $HASP100/$HASP373/IEF403I now; EZD1586I follows as unsolicited."""
+    rig = Rig(root)
+    [(status, lines)] = rig.run("S PAGENT")
+    assert status == "ok"
+    assert [line.split()[0] for line in lines] == ["$HASP100", "$HASP373", "IEF403I"]
+    assert "EZD1586I PAGENT HAS INSTALLED ALL LOCAL POLICIES FOR TCPIP1" in rig.unsolicited
+    assert rig.system.agent.active
+
+
+def test_second_start_fails_and_the_first_stays(root):
+    """A second S PAGENT ends with EZZ8434I; the running PAGENT is untouched."""
+    rig = Rig(root)
+    (_, _), (status, lines) = rig.run("S PAGENT", "S PAGENT")
+    assert status == "failed"
+    assert "EZZ8434I PAGENT EXITING ABNORMALLY" in lines
+    assert rig.system.agent.active
+
+
+@pytest.mark.parametrize(
+    ("command", "first"),
+    [
+        ("P PAGENT", "IEE341I PAGENT NOT ACTIVE"),
+        ("F PAGENT,REFRESH", "IEE341I PAGENT NOT ACTIVE"),
+        ("C PAGENT", "IEE341I PAGENT NOT ACTIVE"),
+        ("F TCPIP1,OBEY", "EZZ3250I THE MODIFY COMMAND IS NOT SUPPORTED."),
+        ("D TCPIP,TCPIP9,N,CONFIG", "IEE341I TCPIP9 NOT ACTIVE"),
+        ("S FOO", "IEE535I START INVALID PARAMETER"),
+        ("QQ", "IEE305I QQ       COMMAND INVALID"),
+    ],
+)
+def test_refused_commands(root, command, first):
+    """Commands MVS or the stack refuse are 'rejected' with their message."""
+    [(status, lines)] = Rig(root).run(command)
+    assert status == "rejected"
+    assert lines[0] == first
+
+
+def test_obey_of_a_missing_member_fails(root):
+    """V TCPIP,,OBEY of a member that does not exist fails and leaves TTLS as it was."""
+    rig = Rig(root)
+    [(status, _)] = rig.run("V TCPIP,,OBEY,SYS1.TCPPARMS(NOPE)")
+    assert status == "failed"
+    assert rig.system.status()["stacks"] == [{"name": "TCPIP1", "ttls": False}]
+
+
+def test_obey_ttls_then_status_shows_it(root):
+    """After the OBEY of TTLS, status reports the switch on."""
+    rig = Rig(root)
+    rig.run("V TCPIP,,OBEY,SYS1.TCPPARMS(TTLS)")
+    assert rig.system.status()["stacks"] == [{"name": "TCPIP1", "ttls": True}]
+
+
+def test_stop_answers_with_the_purge_messages(root):
+    """P PAGENT's response holds PAGENT's purge lines and the end of the job."""
+    rig = Rig(root)
+    _, (status, lines) = rig.run("S PAGENT", "P PAGENT")
+    assert status == "ok"
+    assert lines[:3] == [
+        "EZZ8773I PAGENT POLICIES PURGED FOR TCPIP1 : QOS",
+        "EZZ8773I PAGENT POLICIES PURGED FOR TCPIP1 : TTLS",
+        "EZZ8433I PAGENT ENDING",
+    ]
+    assert lines[-1].startswith("$HASP395 PAGENT")
+
+
+def test_pasearch_before_and_after_start(root):
+    """No policy before S PAGENT; the installed rule after it."""
+    rig = Rig(root)
+    assert rig.system.pasearch(None, None).lines[-1] == "No policies retrieved"
+    rig.run("S PAGENT")
+    text = "\n".join(rig.system.pasearch(None, None).lines)
+    assert "policyRule:             zCEEClientRule~1" in text
+
+
+def test_pagent_log_lines_reach_syslogall(root):
+    """PAGENT's log goes to syslogd, which writes var/syslogd/syslogall.log."""
+    rig = Rig(root)
+    rig.run("S PAGENT")
+    rig.system.close()
+    log = (root / "var" / "syslogd" / "syslogall.log").read_text()
+    assert "PAGENT[" in log
+    assert "main: EZZ8431I PAGENT STARTING" in log
+    assert "EZZ8433I PAGENT ENDING" in log  # close() stops PAGENT with purge processing
+
+
+def test_system_conf_names_the_image_and_its_stacks(tmp_path):
+    """SYSNAME and STACK lines; comments and case."""
+    conf = tmp_path / "system.conf"
+    conf.write_text("# x\nsysname wg32\nSTACK tcpipa\nSTACK TCPIPB /etc/b.profile\n")
+    assert read_system_conf(conf) == (
+        "WG32",
+        [("TCPIPA", "SYS1.TCPPARMS(PROFILE)"), ("TCPIPB", "/etc/b.profile")],
+    )
