@@ -11,6 +11,17 @@ import pytest
 from pagent.service.pidfile import AlreadyRunningError, acquire, read_pid
 
 
+def _holder(run_dir) -> subprocess.Popen[str]:
+    """A process that takes the root, says 'held', and keeps it for 30 s."""
+    code = (
+        "import sys, time; from pathlib import Path; from pagent.service.pidfile import acquire;"
+        " acquire(Path(sys.argv[1])); print('held', flush=True); time.sleep(30)"
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", code, str(run_dir)], stdout=subprocess.PIPE, text=True
+    )
+
+
 def test_acquire_writes_the_pid_file(tmp_path):
     """The pid file holds this process's pid while the lock is held."""
     lock = acquire(tmp_path / "run")
@@ -21,13 +32,7 @@ def test_acquire_writes_the_pid_file(tmp_path):
 
 def test_second_service_on_the_same_root_is_refused(tmp_path):
     """A second process cannot take a root another process holds; it says which."""
-    child = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time; from pathlib import Path; from pagent.service.pidfile import acquire;"
-         " acquire(Path(sys.argv[1])); print('held', flush=True); time.sleep(30)",
-         str(tmp_path / "run")],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    child = _holder(tmp_path / "run")
     with child:
         try:
             assert child.stdout is not None
@@ -40,13 +45,7 @@ def test_second_service_on_the_same_root_is_refused(tmp_path):
 
 def test_files_of_a_killed_service_are_stale_and_replaced(tmp_path):
     """After kill -9 the lock is free; the old pid is reported and the socket removed."""
-    child = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time; from pathlib import Path; from pagent.service.pidfile import acquire;"
-         " acquire(Path(sys.argv[1])); print('held', flush=True); time.sleep(30)",
-         str(tmp_path / "run")],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    child = _holder(tmp_path / "run")
     with child:
         assert child.stdout is not None
         assert child.stdout.readline().strip() == "held"
