@@ -48,7 +48,7 @@ class ControlClient:
             self._sock.connect(str(path))
         except OSError as exc:
             self._sock.close()
-            raise ServiceError(f"no pagent service at {path}: {exc.strerror}") from None
+            raise ServiceError(f"no pagent service at {path}: {exc.strerror or exc}") from None
         self._buf = b""
         self._next_id = 0
         self.messages: deque[dict[str, Any]] = deque()
@@ -66,7 +66,10 @@ class ControlClient:
     def _send(self, op: str, **fields: object) -> int:
         self._next_id += 1
         obj = {"id": self._next_id, "op": op, **fields}
-        self._sock.sendall((json.dumps(obj) + "\n").encode("utf-8"))
+        try:
+            self._sock.sendall((json.dumps(obj) + "\n").encode("utf-8"))
+        except OSError as exc:  # BrokenPipeError, ConnectionResetError: the service is gone
+            raise ServiceError(f"lost the pagent service: {exc.strerror or exc}") from None
         return self._next_id
 
     def _read(self, deadline: float) -> dict[str, Any] | None:
@@ -79,6 +82,8 @@ class ControlClient:
                 chunk = self._sock.recv(65536)
             except TimeoutError:
                 return None
+            except OSError as exc:
+                raise ServiceError(f"lost the pagent service: {exc.strerror or exc}") from None
             if not chunk:
                 raise ServiceError("the service closed the connection")
             self._buf += chunk
@@ -136,16 +141,34 @@ class ControlClient:
         """Receive unsolicited messages from now on."""
         self._reply(self._send("subscribe"))
 
-    def wait_message(self, msgid: str, timeout: float) -> dict[str, Any] | None:
-        """The first queued or arriving message with this ID, or None after ``timeout``."""
+    def receive(self, timeout: float) -> dict[str, Any] | None:
+        """The next unsolicited message (queued first), or None after ``timeout`` seconds."""
+        if self.messages:
+            return self.messages.popleft()
         deadline = time.monotonic() + timeout
         while True:
-            while self.messages:
-                msg = self.messages.popleft()
-                if msg.get("msgid") == msgid:
-                    return msg
             obj = self._read(deadline)
             if obj is None:
                 return None
             if obj.get("type") == "message":
-                self.messages.append(obj)
+                return obj
+
+    def wait_message(self, msgid: str, timeout: float) -> dict[str, Any] | None:
+        """The first queued or arriving message with this ID, or None after ``timeout``.
+
+        Messages with other IDs stay queued, in order, for the caller to show.
+        """
+        for i, msg in enumerate(self.messages):
+            if msg.get("msgid") == msgid:
+                del self.messages[i]
+                return msg
+        deadline = time.monotonic() + timeout
+        while True:
+            obj = self._read(deadline)
+            if obj is None:
+                return None
+            if obj.get("type") != "message":
+                continue
+            if obj.get("msgid") == msgid:
+                return obj
+            self.messages.append(obj)

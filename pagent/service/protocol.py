@@ -12,8 +12,9 @@ MAX_REQUEST = 64 * 1024  # bytes in one request line
 MAX_BACKLOG = 1024 * 1024  # bytes queued to a client that does not read
 OPS = frozenset({"command", "subscribe", "unsubscribe", "status", "pasearch", "ping"})
 
-# A message ID at the start of a line: EZZ0060I, IEE305I, EZAOP50I, $HASP100, FSUM1252.
-_MSGID = re.compile(r"^\s*(\$HASP\d{3}|[A-Z]{3,5}\d{3,4}[A-Z]?)(?=\s|$)")
+# A message ID at the start of a line: EZZ0060I, IEE305I, EZAOP50I, $HASP100, FSUM1252
+# (EZAOP50I has two digits: five letters, then 50).
+_MSGID = re.compile(r"^\s*(\$HASP\d{3}|[A-Z]{3,5}\d{2,4}[A-Z]?)(?=\s|$)")
 
 
 class ProtocolError(ValueError):

@@ -208,3 +208,21 @@ def test_no_service_is_a_service_error(sock_dir):
     """Connecting where no service listens raises ServiceError naming the path."""
     with pytest.raises(ServiceError, match="no pagent service"):
         ControlClient(sock_dir / "none.sock")
+
+
+def test_waiting_for_one_message_keeps_the_others_queued(server):
+    """wait_message leaves other messages in the queue, in order."""
+    with ControlClient(server.path) as c:
+        c.subscribe()
+        for text in ("EZZ8431I PAGENT STARTING", "EZZ8432I X", "EZD1586I Y"):
+            server.broadcast(text)
+        assert c.wait_message("EZD1586I", timeout=5) is not None
+        assert [m["msgid"] for m in c.messages] == ["EZZ8431I", "EZZ8432I"]
+
+
+def test_msgid_of_reads_five_letter_prefixes():
+    """EZAOP50I (five letters, two digits) is a message ID too."""
+    from pagent.service.protocol import msgid_of
+
+    assert msgid_of("EZAOP50I TCPIP STATUS REPORT 001") == "EZAOP50I"
+    assert msgid_of(" COUNT  TCPIP NAME") is None
