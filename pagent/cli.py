@@ -3,6 +3,8 @@
 Exit codes (issue 2): ``check`` 0 when PAGENT would install everything, 1 when it would
 reject the policy or discard a statement, 2 for usage errors and unreadable files;
 ``match`` 0 when a rule matches, 1 when none does; ``search`` 0, or 2 when it cannot read.
+``console`` (issue 4 §3, scripted sessions): 0 every command succeeded, 1 a command was
+rejected or failed, 2 a WAIT timed out (or a usage error), 3 no service could be reached.
 """
 
 from __future__ import annotations
@@ -80,6 +82,35 @@ def build_parser() -> argparse.ArgumentParser:
 
     init = sub.add_parser("init", help="lay out a fresh system root with the defaults")
     init.add_argument("dir", type=Path, metavar="DIR")
+
+    console = sub.add_parser(
+        "console",
+        help="the MVS operator console of the service (interactive, or scripted)",
+        description="The MVS operator console of a root's service, started if none runs. "
+        "At a terminal it is interactive; with -c, --script or piped standard input it runs "
+        "the commands (and 'WAIT msgid [seconds]' lines) and exits 0 (all succeeded), "
+        "1 (a command was rejected or failed), 2 (a WAIT timed out) or 3 (no service).",
+    )
+    console.add_argument(
+        "--root", metavar="DIR", help="system root (default: the current directory)"
+    )
+    console.add_argument(
+        "--no-start", action="store_true", help="do not start a service when none runs (exit 3)"
+    )
+    source = console.add_mutually_exclusive_group()
+    source.add_argument(
+        "-c",
+        dest="commands",
+        action="append",
+        metavar="CMD",
+        help="run this command, or 'WAIT msgid [seconds]' (repeatable, in order)",
+    )
+    source.add_argument(
+        "--script", metavar="FILE", help="run the lines of FILE ('-': standard input)"
+    )
+    console.add_argument(
+        "--json", action="store_true", help="one JSON object per command on stdout, nothing else"
+    )
     return parser
 
 
@@ -116,4 +147,8 @@ def _run(args: argparse.Namespace) -> int:
         from pagent.service.daemon import init
 
         return init(args.dir)
+    if args.command == "console":
+        from console.main import main as console_main
+
+        return console_main(args)
     return EXIT_USAGE  # pragma: no cover - argparse requires a command
