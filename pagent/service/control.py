@@ -116,6 +116,7 @@ class ControlServer:
         self.allowed = allowed
         self.clients: set[_Client] = set()
         self._server: asyncio.AbstractServer | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         """Create the socket, owner-only."""
@@ -127,15 +128,24 @@ class ControlServer:
             )
         finally:
             os.umask(old)
-        os.chmod(self.path, 0o600)
+        # Owner-only, unless etc/service.conf grants other users: then they must be able to
+        # connect at all, and SO_PEERCRED decides who is served.
+        os.chmod(self.path, 0o666 if set(self.allowed()) - {os.getuid()} else 0o600)
 
     async def close(self) -> None:
-        """Stop listening and drop every client."""
+        """Stop listening, drop every client, and let their handlers finish.
+
+        The clients are closed before waiting for the server: from Python 3.12 on,
+        ``wait_closed`` waits for open connections, so waiting first would never end.
+        """
         if self._server is not None:
             self._server.close()
-            await self._server.wait_closed()
         for c in list(self.clients):
             c.close()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=5)
+        if self._server is not None:
+            await self._server.wait_closed()
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
 
@@ -147,6 +157,10 @@ class ControlServer:
                 self.clients.discard(c)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         client = _Client(writer)
         uid = peer_uid(writer)
         if uid is not None and uid not in set(self.allowed()):

@@ -40,6 +40,8 @@ def decode_request(raw: bytes) -> Request:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ProtocolError(f"request is not JSON: {exc.msg}") from None
+    except RecursionError:  # [[[[...]]]] deeper than the parser's stack
+        raise ProtocolError("request is nested too deeply") from None
     if not isinstance(obj, dict):
         raise ProtocolError("request is not a JSON object")
     op = obj.get("op")

@@ -115,12 +115,7 @@ class System:
             self.broadcast(line)
 
     def _pagent_out(self, out: Output) -> None:
-        if out.console:
-            text = out.text.removeprefix("main: ")
-            if self._capture is not None:
-                self._capture.append(text)  # part of the running command's response
-            else:
-                self.broadcast(text)
+        # Log first: a client reacting to a broadcast message may read syslogall.log at once.
         if out.shown_in_log:
             severe = out.category in (LogLevel.SYSERR, LogLevel.OBJERR, LogLevel.PROTERR)
             self.syslogd.log(
@@ -131,6 +126,12 @@ class System:
                 self.pagent_pid,
                 out.text,
             )
+        if out.console:
+            text = out.text.removeprefix("main: ")
+            if self._capture is not None:
+                self._capture.append(text)  # part of the running command's response
+            else:
+                self.broadcast(text)
 
     def start(self) -> list[str]:
         """Start the stacks (their profiles); the lines they write."""
