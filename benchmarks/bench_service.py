@@ -1,0 +1,373 @@
+"""Service benchmark (issue 3 §8): prints its figures and their budgets, asserts nothing.
+
+    python -m benchmarks.bench_service [--round-trips 2000] [--session 1000] [--edits 5]
+
+Each part runs against a real ``python -m pagent serve`` on a fresh root (``pagent init`` in
+a short /tmp directory), driven over its control socket:
+
+a. round trip of ``D TCPIP`` through one client: median and p95 over ``--round-trips``
+   commands (budget 5 ms median);
+b. a scripted session of ``--session`` commands through one client: ``S PAGENT`` and the
+   wait for its EZD1586I, then a mix of D TCPIP, D TCPIP,,N,CONFIG, F PAGENT,QUERY and
+   V TCPIP,,OBEY of SYS1.TCPPARMS(TTLS) and (NOTTLS): total time (budget 5 s);
+c. with the 1,000-rule policy (benchmarks.gen_policy) installed by S PAGENT: the time from
+   saving an edited policy (a temporary file renamed over it, as editors save) to the next
+   EZD1586I, median of ``--edits`` (budget 1 s; the watcher's 0.2 s debounce is in it);
+d. with the 10,000-rule policy installed: the service's resident set size (budget 400 MB);
+e. 20 clients issuing 200 ``D TCPIP,,N,CONFIG`` each at once, one request at a time per
+   client and, separately, all 200 sent in one go (pipelined): total time, and a check that
+   every reply is complete, in order, carries its own request's id, and that no two replies
+   share a report number (nothing lost, nothing mixed up).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from benchmarks.gen_policy import policy_text
+from pagent.service.client import ControlClient, ServiceError, socket_path
+
+ROUND_TRIP_BUDGET = 0.005  # seconds, median (issue 3 §8)
+SESSION_BUDGET = 5.0  # seconds for 1,000 commands
+EDIT_BUDGET = 1.0  # seconds from saving the 1,000-rule policy to EZD1586I
+RSS_BUDGET = 400 * 2**20  # bytes with the 10,000-rule policy installed
+CLIENTS, PER_CLIENT = 20, 200
+
+POLICY = Path("etc/cfgasst/v2r3/WG31/TCPIP1/TTLS.policy")
+MIX = (
+    "D TCPIP",
+    "D TCPIP,,N,CONFIG",
+    "F PAGENT,QUERY",
+    "V TCPIP,,OBEY,SYS1.TCPPARMS(TTLS)",
+    "D TCPIP,,N,CONFIG",
+    "F PAGENT,QUERY",
+    "V TCPIP,,OBEY,SYS1.TCPPARMS(NOTTLS)",
+)
+CONFIG = "D TCPIP,,N,CONFIG"
+
+
+@dataclass
+class Running:
+    """A service this benchmark started."""
+
+    root: Path
+    process: subprocess.Popen[bytes]
+
+    @property
+    def socket(self) -> Path:
+        """Its control socket."""
+        return socket_path(self.root)
+
+    def client(self, timeout: float = 60.0) -> ControlClient:
+        """A new connection."""
+        return ControlClient(self.socket, timeout=timeout)
+
+
+@contextmanager
+def service(rules: int | None = None) -> Iterator[Running]:
+    """A fresh root (with a ``rules``-rule policy if given) and ``pagent serve`` on it."""
+    base = Path(tempfile.mkdtemp(prefix="pb", dir="/tmp"))
+    root = base / "r"
+    subprocess.run(
+        [sys.executable, "-m", "pagent", "init", str(root)], check=True, capture_output=True
+    )
+    if rules is not None:
+        (root / POLICY).write_text(policy_text(rules), "utf-8")
+    with (base / "serve.err").open("wb") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pagent", "serve", "--root", str(root)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    running = Running(root, proc)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with running.client(timeout=2) as client:
+                    client.ping()
+                break
+            except ServiceError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    stderr = (base / "serve.err").read_text("utf-8", "replace")
+                    raise SystemExit(f"pagent serve did not come up:\n{stderr}") from None
+                time.sleep(0.02)
+        yield running
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def start_pagent(client: ControlClient, timeout: float = 300.0) -> float:
+    """S PAGENT on a subscribed client; seconds until its EZD1586I."""
+    start = time.perf_counter()
+    reply = client.command("S PAGENT")
+    if reply.status != "ok":
+        raise SystemExit(f"S PAGENT failed: {reply.texts}")
+    if client.wait_message("EZD1586I", timeout) is None:
+        raise SystemExit(f"no EZD1586I within {timeout:g} s of S PAGENT")
+    return time.perf_counter() - start
+
+
+def ms(seconds: float) -> str:
+    """Seconds as milliseconds, for printing."""
+    return f"{seconds * 1000:.2f} ms"
+
+
+def verdict(ok: bool) -> str:
+    """Within budget or not, for printing."""
+    return "within budget" if ok else "OVER BUDGET"
+
+
+# --- (a) and (b) ----------------------------------------------------------------------------
+def bench_round_trip(running: Running, count: int) -> tuple[float, float, float]:
+    """Median, p95 and max of ``count`` D TCPIP round trips through one client."""
+    times: list[float] = []
+    with running.client() as client:
+        for _ in range(50):  # warm-up
+            client.command("D TCPIP")
+        for _ in range(count):
+            start = time.perf_counter()
+            reply = client.command("D TCPIP")
+            times.append(time.perf_counter() - start)
+            if reply.status != "ok":
+                raise SystemExit(f"D TCPIP failed: {reply.texts}")
+    p95 = statistics.quantiles(times, n=100)[94]
+    return statistics.median(times), p95, max(times)
+
+
+def bench_session(running: Running, count: int) -> float:
+    """Total seconds of a ``count``-command session (S PAGENT and its wait included)."""
+    with running.client() as client:
+        client.subscribe()
+        start = time.perf_counter()
+        start_pagent(client)
+        for i in range(count - 1):
+            text = MIX[i % len(MIX)]
+            reply = client.command(text)
+            if reply.status != "ok":
+                raise SystemExit(f"{text} failed: {reply.texts}")
+            client.messages.clear()  # nothing unsolicited is expected; keep the queue short
+        return time.perf_counter() - start
+
+
+# --- (c) and (d) ----------------------------------------------------------------------------
+def save(path: Path, text: str) -> None:
+    """Save as an editor does: a temporary file beside ``path``, renamed over it."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, "utf-8")
+    os.replace(temporary, path)
+
+
+def bench_edit(edits: int) -> tuple[float, list[float], float]:
+    """Start-up install time, and the times from saving an edit to EZD1586I (1,000 rules)."""
+    with service(1000) as running, running.client() as client:
+        client.subscribe()
+        install = start_pagent(client)
+        client.ping()  # PAGENT's start is done: the watcher is aimed
+        path = running.root / POLICY
+        original = path.read_text("utf-8")
+        old = "  Priority                        2\n"  # Rule00001's priority
+        if old not in original:
+            raise SystemExit("the generated policy changed shape; update bench_service.py")
+        times: list[float] = []
+        for k in range(edits):
+            text = original.replace(old, f"  Priority                        {100 + k}\n", 1)
+            client.messages.clear()
+            start = time.perf_counter()
+            save(path, text)
+            if client.wait_message("EZD1586I", 30) is None:
+                raise SystemExit("an edit of the 1,000-rule policy was not installed in 30 s")
+            times.append(time.perf_counter() - start)
+            time.sleep(0.3)  # let the watcher's quiet period pass before the next save
+        return install, times, statistics.median(times)
+
+
+def bench_memory() -> tuple[float, int, int]:
+    """Install time and RSS before and after S PAGENT with the 10,000-rule policy."""
+    with service(10_000) as running, running.client(timeout=300) as client:
+        process = psutil.Process(running.process.pid)
+        before = process.memory_info().rss
+        client.subscribe()
+        install = start_pagent(client)
+        client.ping()
+        return install, before, process.memory_info().rss
+
+
+# --- (e) ------------------------------------------------------------------------------------
+class Checker:
+    """One raw connection that checks every reply object it reads."""
+
+    def __init__(self, path: Path, reference: list[str]) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(str(path))
+        self.sock.settimeout(60)
+        self.file = self.sock.makefile("rb")
+        self.reference = reference
+        self.numbers: list[str] = []
+        self.problems: list[str] = []
+
+    def close(self) -> None:
+        """Disconnect."""
+        self.file.close()
+        self.sock.close()
+
+    def send(self, req_id: int) -> None:
+        """One D TCPIP,,N,CONFIG request."""
+        obj = {"id": req_id, "op": "command", "text": CONFIG}
+        self.sock.sendall((json.dumps(obj) + "\n").encode("utf-8"))
+
+    def read(self) -> dict[str, Any]:
+        """The next reply object."""
+        line = self.file.readline()
+        if not line:
+            raise ServiceError("the service closed the connection")
+        obj: dict[str, Any] = json.loads(line)
+        return obj
+
+    def expect(self, req_id: int) -> None:
+        """Read one whole reply and check it is request ``req_id``'s, complete and in order."""
+        texts: list[str] = []
+        while True:
+            obj = self.read()
+            if obj.get("id") != req_id:
+                self.problems.append(f"expected id {req_id}, got {obj}")
+                return
+            if obj.get("type") == "end":
+                break
+            if obj.get("type") != "line":
+                self.problems.append(f"request {req_id}: unexpected {obj}")
+                return
+            texts.append(str(obj["text"]))
+        if obj.get("status") != "ok" or obj.get("lines") != len(texts):
+            self.problems.append(f"request {req_id}: end {obj} after {len(texts)} lines")
+        first, *rest = texts or [""]
+        head, _, number = first.rpartition(" ")
+        ref_head = self.reference[0].rpartition(" ")[0]
+        if head != ref_head or rest != self.reference[1:]:
+            self.problems.append(f"request {req_id}: reply differs: {texts}")
+        self.numbers.append(number)
+
+
+def bench_clients(pipelined: bool) -> tuple[float, int, list[str]]:
+    """20 clients x 200 commands at once: seconds, replies checked, problems found."""
+    with service() as running:
+        with running.client() as client:
+            reference = client.command(CONFIG).texts
+        checkers = [Checker(running.socket, reference) for _ in range(CLIENTS)]
+        barrier = threading.Barrier(CLIENTS + 1)
+
+        def work(checker: Checker) -> None:
+            barrier.wait()
+            try:
+                if pipelined:
+                    for i in range(PER_CLIENT):
+                        checker.send(i)
+                    for i in range(PER_CLIENT):
+                        checker.expect(i)
+                else:
+                    for i in range(PER_CLIENT):
+                        checker.send(i)
+                        checker.expect(i)
+            except (OSError, ServiceError, ValueError) as exc:
+                checker.problems.append(f"client failed: {exc!r}")
+
+        threads = [threading.Thread(target=work, args=(c,)) for c in checkers]
+        for t in threads:
+            t.start()
+        barrier.wait()
+        start = time.perf_counter()
+        for t in threads:
+            t.join()
+        took = time.perf_counter() - start
+        for c in checkers:
+            c.close()
+    problems = [p for c in checkers for p in c.problems]
+    numbers = [n for c in checkers for n in c.numbers]
+    if len(set(numbers)) != len(numbers):
+        problems.append(f"{len(numbers) - len(set(numbers))} report numbers seen twice")
+    return took, len(numbers), problems
+
+
+# --- main -----------------------------------------------------------------------------------
+def main() -> int:
+    """Run every part and print its figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--round-trips", type=int, default=2000)
+    parser.add_argument("--session", type=int, default=1000)
+    parser.add_argument("--edits", type=int, default=5)
+    args = parser.parse_args()
+    print(f"pagent service benchmark: python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+
+    with service() as running:
+        median, p95, worst = bench_round_trip(running, args.round_trips)
+    print(
+        f"(a) D TCPIP round trip over the socket, {args.round_trips} commands: "
+        f"median {ms(median)}, p95 {ms(p95)}, max {ms(worst)} "
+        f"(budget {ms(ROUND_TRIP_BUDGET)} median: {verdict(median <= ROUND_TRIP_BUDGET)})"
+    )
+
+    with service() as running:
+        took = bench_session(running, args.session)
+    print(
+        f"(b) scripted session of {args.session} commands through one client: {took:.2f} s "
+        f"(budget {SESSION_BUDGET:g} s: {verdict(took <= SESSION_BUDGET)})"
+    )
+
+    install, times, median = bench_edit(args.edits)
+    shown = ", ".join(ms(t) for t in times)
+    print(
+        f"(c) 1,000-rule policy: installed by S PAGENT in {install:.2f} s; save to EZD1586I "
+        f"median {ms(median)} of [{shown}] "
+        f"(budget {EDIT_BUDGET:g} s: {verdict(median <= EDIT_BUDGET)})"
+    )
+
+    install, before, after = bench_memory()
+    print(
+        f"(d) 10,000-rule policy: installed by S PAGENT in {install:.2f} s; service RSS "
+        f"{after / 2**20:.0f} MB (before S PAGENT {before / 2**20:.0f} MB) "
+        f"(budget {RSS_BUDGET / 2**20:.0f} MB: {verdict(after <= RSS_BUDGET)})"
+    )
+
+    for pipelined in (False, True):
+        took, replies, problems = bench_clients(pipelined)
+        mode = "pipelined" if pipelined else "one at a time"
+        total = CLIENTS * PER_CLIENT
+        ok = not problems and replies == total
+        print(
+            f"(e) {CLIENTS} clients x {PER_CLIENT} {CONFIG} at once ({mode}): {took:.2f} s, "
+            f"{total / took:.0f} commands/s, {replies}/{total} replies checked, "
+            f"{len(problems)} problems "
+            f"(budget: no response lost or mixed up: {verdict(ok)})"
+        )
+        for problem in problems[:10]:
+            print(f"    {problem}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
