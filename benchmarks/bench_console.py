@@ -28,11 +28,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from pagent.service.client import ControlClient, ServiceError, socket_path
+from benchmarks.running import service
 from pagent.service.pidfile import read_pid
 
 SCRIPT_BUDGET = 5.0  # seconds for 1,000 lines (issue 4 §5)
@@ -53,38 +51,6 @@ def script_text(lines: int) -> str:
     """The benchmark script: S PAGENT, WAIT EZD1586I, then the mix, ``lines`` in all."""
     body = [MIX[index % len(MIX)] for index in range(lines - 2)]
     return "\n".join(["S PAGENT", "WAIT EZD1586I", *body]) + "\n"
-
-
-@contextmanager
-def service() -> Iterator[Path]:
-    """A fresh root with ``pagent serve`` running on it; stopped and removed afterwards."""
-    base = Path(tempfile.mkdtemp(prefix="pb", dir="/tmp"))
-    root = base / "r"
-    subprocess.run(
-        [sys.executable, "-m", "pagent", "init", str(root)], check=True, capture_output=True
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pagent", "serve", "--root", str(root)],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with ControlClient(socket_path(root), timeout=2) as client:
-                    client.ping()
-                break
-            except ServiceError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise SystemExit("pagent serve did not come up") from None
-                time.sleep(0.02)
-        yield root
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(10)
-        shutil.rmtree(base, ignore_errors=True)
 
 
 def timed(argv: list[str]) -> tuple[float, subprocess.CompletedProcess[str]]:
