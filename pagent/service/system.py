@@ -159,7 +159,11 @@ class System:
 
     def _run(self, cmd: mvs.Command) -> CommandResult:
         if isinstance(cmd, mvs.Help):
-            return CommandResult(list(HELP), "ok")
+            if cmd.topic is None:
+                return CommandResult(list(HELP), "ok")
+            short = mvs.ABBREVIATIONS.get(cmd.topic, cmd.topic)
+            lines = [line for line in HELP if line.split()[0] in (short, cmd.topic)]
+            return CommandResult(lines or list(HELP), "ok")
         if isinstance(cmd, mvs.StartCommand):
             return self._start_task(cmd.task)
         if isinstance(cmd, mvs.StopCommand | mvs.CancelCommand):

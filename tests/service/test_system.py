@@ -139,3 +139,11 @@ def test_system_conf_names_the_image_and_its_stacks(tmp_path):
         "WG32",
         [("TCPIPA", "SYS1.TCPPARMS(PROFILE)"), ("TCPIPB", "/etc/b.profile")],
     )
+
+
+def test_help_with_a_verb_lists_that_verbs_commands(root):
+    """HELP V answers the VARY lines only; HELP alone, every command."""
+    rig = Rig(root)
+    (_, one), (_, every) = rig.run("HELP V", "HELP")
+    assert one == [line for line in every if line.startswith("V ")]
+    assert len(every) > len(one) > 0
