@@ -47,6 +47,7 @@ HELP = [
     "D TCPIP,[stack],N,CONFIG          the stack's configuration: TTLS: YES|NO",
     "D TCPIP,[stack],N,TTLS            AT-TLS connections (EZD0101I)",
     "V TCPIP,[stack],OBEY,dsn          process an OBEY data set, e.g. SYS1.TCPPARMS(TTLS)",
+    "F SYSLOGD,RESTART                 syslogd re-reads etc/syslog.conf",
     "HELP                              this list",
 ]
 
@@ -240,12 +241,24 @@ class System:
     def _modify(self, cmd: mvs.ModifyCommand) -> CommandResult:
         if cmd.task in self.stacks or cmd.task == "TCPIP":
             return CommandResult([format_message("EZZ3250I")], "rejected")
+        if cmd.task == "SYSLOGD":
+            return self._modify_syslogd(cmd)
         if cmd.task != "PAGENT" or not self.agent.active:
             return CommandResult([format_message("IEE341I", jobname=cmd.task)], "rejected")
         lines = self.agent.modify(cmd.action, cmd.level)
         self.on_pagent_files()
         ok = not lines[0].startswith("EZZ8444I")
         return CommandResult(lines, "ok" if ok else "rejected")
+
+    def _modify_syslogd(self, cmd: mvs.ModifyCommand) -> CommandResult:
+        """F SYSLOGD,RESTART re-reads syslog.conf (pagent-ops §7.1); ARCHIVE is not emulated."""
+        if cmd.action != "RESTART" or cmd.parameters:
+            return CommandResult([format_message("FSUM1253")], "rejected")
+        lines = [format_message("FSUM1254")]
+        errors = self.syslogd.reload()
+        if errors:  # the old rules stay in force; say why, as a person needs to know
+            return CommandResult([*lines, *(str(e) for e in errors)], "failed")
+        return CommandResult([*lines, format_message("FSUM1252")], "ok")
 
     def refresh(self, *, update: bool) -> None:
         """A refresh not typed by the operator (file change, interval, SIGHUP)."""

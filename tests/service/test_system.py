@@ -147,3 +147,34 @@ def test_help_with_a_verb_lists_that_verbs_commands(root):
     (_, one), (_, every) = rig.run("HELP V", "HELP")
     assert one == [line for line in every if line.startswith("V ")]
     assert len(every) > len(one) > 0
+
+
+def test_modify_syslogd_restart_rereads_syslog_conf(root):
+    """F SYSLOGD,RESTART: FSUM1254 then FSUM1252, and the new rules route records."""
+    rig = Rig(root)
+    (root / "etc" / "syslog.conf").write_text("*.*  /var/syslogd/other.log\n")
+    [(status, lines)] = rig.run("F SYSLOGD,RESTART")
+    assert status == "ok"
+    assert lines == [
+        "FSUM1254 SYSLOGD MODIFY COMMAND ACCEPTED",
+        "FSUM1252 SYSLOGD RECONFIGURATION COMPLETE",
+    ]
+    rig.run("S PAGENT")
+    rig.system.close()
+    assert "EZZ8431I" in (root / "var" / "syslogd" / "other.log").read_text()
+
+
+def test_modify_syslogd_with_a_bad_keyword(root):
+    """An unknown syslogd MODIFY keyword gets FSUM1253 (pagent-ops §7.1)."""
+    [(status, lines)] = Rig(root).run("F SYSLOGD,BADVERB")
+    assert status == "rejected"
+    assert lines[0].startswith("FSUM1253 SYSLOGD MODIFY COMMAND UNSUCCESSFUL")
+
+
+def test_modify_syslogd_restart_with_a_broken_conf_keeps_the_rules(root):
+    """A syslog.conf with errors: the errors are the answer, the old rules stay."""
+    rig = Rig(root)
+    (root / "etc" / "syslog.conf").write_text("this is not a rule\n")
+    [(status, lines)] = rig.run("F SYSLOGD,RESTART")
+    assert status == "failed"
+    assert "syslog.conf:1" in lines[1]
