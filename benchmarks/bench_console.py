@@ -69,7 +69,8 @@ def bench_script(lines: int, repeat: int, *, as_json: bool) -> float:
     """Best wall time of the scripted session."""
     best = float("inf")
     for _ in range(repeat):
-        with service() as root:
+        with service() as running:
+            root = running.root
             path = root / "bench.script"
             path.write_text(script_text(lines), "utf-8")
             took, done = timed(console(root, "--script", str(path), *(["--json"] * as_json)))
@@ -86,7 +87,8 @@ def bench_script(lines: int, repeat: int, *, as_json: bool) -> float:
 
 def bench_startup(repeat: int) -> tuple[float, float, float]:
     """Best and median console start-to-exit for one command; best bare interpreter."""
-    with service() as root:
+    with service() as running:
+        root = running.root
         runs = []
         for _ in range(max(repeat, 5)):
             took, done = timed(console(root, "-c", "D TCPIP"))

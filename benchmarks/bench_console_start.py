@@ -68,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=10)
     args = parser.parse_args(argv)
 
-    with service() as root:
+    with service() as running:
+        root = running.root
         console = ["-m", "pagent", "console", "--root", str(root), "--no-start"]
         to_prompt(console, leave=True)  # warm the file cache and the byte-code
         runs = [to_prompt(console, leave=True) for _ in range(args.repeat)]

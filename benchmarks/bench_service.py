@@ -25,25 +25,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import signal
 import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psutil
 
-from benchmarks.gen_policy import policy_text
-from pagent.service.client import ControlClient, ServiceError, socket_path
+from benchmarks.running import POLICY, Running, service
+from pagent.service.client import ControlClient, ServiceError
 
 ROUND_TRIP_BUDGET = 0.005  # seconds, median (issue 3 §8)
 SESSION_BUDGET = 5.0  # seconds for 1,000 commands
@@ -51,7 +44,6 @@ EDIT_BUDGET = 1.0  # seconds from saving the 1,000-rule policy to EZD1586I
 RSS_BUDGET = 400 * 2**20  # bytes with the 10,000-rule policy installed
 CLIENTS, PER_CLIENT = 20, 200
 
-POLICY = Path("etc/cfgasst/v2r3/WG31/TCPIP1/TTLS.policy")
 MIX = (
     "D TCPIP",
     "D TCPIP,,N,CONFIG",
@@ -62,64 +54,6 @@ MIX = (
     "V TCPIP,,OBEY,SYS1.TCPPARMS(NOTTLS)",
 )
 CONFIG = "D TCPIP,,N,CONFIG"
-
-
-@dataclass
-class Running:
-    """A service this benchmark started."""
-
-    root: Path
-    process: subprocess.Popen[bytes]
-
-    @property
-    def socket(self) -> Path:
-        """Its control socket."""
-        return socket_path(self.root)
-
-    def client(self, timeout: float = 60.0) -> ControlClient:
-        """A new connection."""
-        return ControlClient(self.socket, timeout=timeout)
-
-
-@contextmanager
-def service(rules: int | None = None) -> Iterator[Running]:
-    """A fresh root (with a ``rules``-rule policy if given) and ``pagent serve`` on it."""
-    base = Path(tempfile.mkdtemp(prefix="pb", dir="/tmp"))
-    root = base / "r"
-    subprocess.run(
-        [sys.executable, "-m", "pagent", "init", str(root)], check=True, capture_output=True
-    )
-    if rules is not None:
-        (root / POLICY).write_text(policy_text(rules), "utf-8")
-    with (base / "serve.err").open("wb") as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "pagent", "serve", "--root", str(root)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-        )
-    running = Running(root, proc)
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with running.client(timeout=2) as client:
-                    client.ping()
-                break
-            except ServiceError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    stderr = (base / "serve.err").read_text("utf-8", "replace")
-                    raise SystemExit(f"pagent serve did not come up:\n{stderr}") from None
-                time.sleep(0.02)
-        yield running
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
-        shutil.rmtree(base, ignore_errors=True)
 
 
 def start_pagent(client: ControlClient, timeout: float = 300.0) -> float:

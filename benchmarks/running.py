@@ -10,38 +10,68 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks.gen_policy import policy_text
 from pagent.service.client import ControlClient, ServiceError, socket_path
+
+POLICY = Path("etc/cfgasst/v2r3/WG31/TCPIP1/TTLS.policy")
+
+
+@dataclass
+class Running:
+    """A service this benchmark started."""
+
+    root: Path
+    process: subprocess.Popen[bytes]
+
+    @property
+    def socket(self) -> Path:
+        """Its control socket."""
+        return socket_path(self.root)
+
+    def client(self, timeout: float = 60.0) -> ControlClient:
+        """A new connection."""
+        return ControlClient(self.socket, timeout=timeout)
 
 
 @contextmanager
-def service() -> Iterator[Path]:
-    """A fresh root with ``pagent serve`` running on it; stopped and removed afterwards."""
+def service(rules: int | None = None) -> Iterator[Running]:
+    """A fresh root (with a ``rules``-rule policy if given) and ``pagent serve`` on it."""
     base = Path(tempfile.mkdtemp(prefix="pb", dir="/tmp"))  # short: socket paths are limited
     root = base / "r"
     subprocess.run(
         [sys.executable, "-m", "pagent", "init", str(root)], check=True, capture_output=True
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pagent", "serve", "--root", str(root)],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    if rules is not None:
+        (root / POLICY).write_text(policy_text(rules), "utf-8")
+    with (base / "serve.err").open("wb") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pagent", "serve", "--root", str(root)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    running = Running(root, proc)
     try:
         deadline = time.monotonic() + 10
         while True:
             try:
-                with ControlClient(socket_path(root), timeout=2) as client:
+                with running.client(timeout=2) as client:
                     client.ping()
                 break
             except ServiceError:
                 if time.monotonic() > deadline or proc.poll() is not None:
-                    raise SystemExit("pagent serve did not come up") from None
+                    stderr = (base / "serve.err").read_text("utf-8", "replace")
+                    raise SystemExit(f"pagent serve did not come up:\n{stderr}") from None
                 time.sleep(0.02)
-        yield root
+        yield running
     finally:
         proc.send_signal(signal.SIGTERM)
-        proc.wait(10)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
         shutil.rmtree(base, ignore_errors=True)
