@@ -142,15 +142,7 @@ class PolicyAgent:
         self._out(Output(text, console, category, bool(mask & category)))
 
     def _console(self, msg_id: str, *, log_prefix: str = "", **fields: object) -> None:
-        text = format_message(msg_id, **fields)
-        self._out(
-            Output(
-                f"{log_prefix}{text}",
-                True,
-                LogLevel.EVENT,
-                bool(loglevel.effective(self.log_level, self.debug_level) & LogLevel.EVENT),
-            )
-        )
+        self._emit(f"{log_prefix}{format_message(msg_id, **fields)}", "console", console=True)
 
     def _log(self, msg_id: str, kind: str, **fields: object) -> None:
         self._emit(format_message(msg_id, **fields), kind)
@@ -159,10 +151,8 @@ class PolicyAgent:
     def start(self) -> bool:
         """S PAGENT. False when PAGENT could not start (EZZ8434I was issued)."""
         self._console("EZZ8431I", log_prefix="main: ")
-        try:
-            chain = load_chain(resolve_zos_path(self.config_file, self.root), self.root)
-        except (OSError, ValueError) as exc:
-            self._emit(f"main: cannot read {self.config_file}: {exc}", "error")
+        chain = self._read_chain()
+        if chain is None:
             self._console("EZZ8434I", log_prefix="main: ")
             return False
         self.active = True
@@ -228,14 +218,20 @@ class PolicyAgent:
 
     def refresh(self, *, update: bool) -> None:
         """Re-read everything: REFRESH (FLUSH as at start) or UPDATE (install what changed)."""
-        try:
-            chain = load_chain(resolve_zos_path(self.config_file, self.root), self.root)
-        except (OSError, ValueError) as exc:
-            self._emit(f"main: cannot read {self.config_file}: {exc}", "error")
+        chain = self._read_chain()
+        if chain is None:
             return
         if chain.main is not None:
             self.log_level = chain.main.log_level
         self._apply(chain, phase="update" if update else "refresh")
+
+    def _read_chain(self) -> Chain | None:
+        """The configuration chain, or None (logged) when the main file cannot be read."""
+        try:
+            return load_chain(resolve_zos_path(self.config_file, self.root), self.root)
+        except (OSError, ValueError) as exc:
+            self._emit(f"main: cannot read {self.config_file}: {exc}", "error")
+            return None
 
     @property
     def refresh_interval(self) -> int:
