@@ -13,9 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,21 +21,9 @@ import pytest
 
 from pagent.service.client import ControlClient, ServiceError, socket_path
 from pagent.service.pidfile import read_pid
+from tests.processes import make_root, wait_until
 
 CONSOLE = [sys.executable, "-m", "pagent", "console"]
-
-
-def make_root() -> Path:
-    """A fresh root made by ``python -m pagent init`` in a short /tmp directory."""
-    base = Path(tempfile.mkdtemp(prefix="pc", dir="/tmp"))
-    root = base / "r"
-    subprocess.run(
-        [sys.executable, "-m", "pagent", "init", str(root)],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    return root
 
 
 def answers(root: Path) -> bool:
@@ -47,16 +33,6 @@ def answers(root: Path) -> bool:
             return client.ping() == "ok"
     except ServiceError:
         return False
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    """Poll ``condition`` until it holds or ``timeout`` passes."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def stop_by_pid_file(root: Path) -> None:
@@ -93,7 +69,7 @@ class Service:
 @pytest.fixture(name="root")
 def fixture_root() -> Iterator[Path]:
     """A fresh root with no service; any service started on it is stopped afterwards."""
-    root = make_root()
+    root = make_root("pc")
     yield root
     stop_by_pid_file(root)
     shutil.rmtree(root.parent, ignore_errors=True)

@@ -14,7 +14,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,22 +23,13 @@ from typing import Any
 import pytest
 
 from pagent.service.client import ControlClient, ServiceError, socket_path
+from tests.processes import make_root, wait_until
 
 PAGENT = [sys.executable, "-m", "pagent"]
 UP_TIMEOUT = 10.0  # seconds for a service to answer its first ping
 STOP_TIMEOUT = 10.0  # seconds for a service to exit after SIGTERM
 POLICY = Path("etc/cfgasst/v2r3/WG31/TCPIP1/TTLS.policy")  # relative to the root
 SYSLOG = Path("var/syslogd/syslogall.log")
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    """Poll ``condition`` every 20 ms until it holds (True) or ``timeout`` passes (False)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def pagent(*args: str, timeout: float = 30.0) -> subprocess.CompletedProcess[str]:
@@ -200,21 +190,10 @@ class Service:
         return None
 
 
-def make_root() -> Path:
-    """A fresh root made by ``python -m pagent init`` in a short /tmp directory."""
-    base = Path(tempfile.mkdtemp(prefix="pe", dir="/tmp"))
-    root = base / "r"
-    done = pagent("init", str(root), timeout=60)
-    if done.returncode != 0:
-        shutil.rmtree(base, ignore_errors=True)
-        pytest.fail(f"pagent init failed ({done.returncode}): {done.stderr}")
-    return root
-
-
 @pytest.fixture(name="root")
 def fixture_root() -> Iterator[Path]:
     """A fresh system root (etc/ and var/ as ``pagent init`` lays them out)."""
-    root = make_root()
+    root = make_root("pe")
     yield root
     shutil.rmtree(root.parent, ignore_errors=True)
 

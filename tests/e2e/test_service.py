@@ -28,8 +28,8 @@ from tests.e2e.conftest import (
     Service,
     collect_until,
     pagent,
-    wait_until,
 )
+from tests.processes import wait_until
 
 pytestmark = pytest.mark.e2e
 
