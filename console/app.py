@@ -315,6 +315,7 @@ class ConsoleApp:
         self._refresher: asyncio.Future[None] | None = None
         self._stop = threading.Event()
         self._stash = ""  # what was typed when F2 opened the log
+        self._continued = ""  # a command continued with "+", waiting for its next line
         self._tasks: set[asyncio.Future[int | None]] = set()  # F1's, kept from the collector
 
     @property
@@ -387,8 +388,17 @@ class ConsoleApp:
                 return code
 
     async def execute(self, text: str) -> int | None:
-        """Run one line typed at the prompt; an exit code when the session ends."""
+        """Run one line typed at the prompt; an exit code when the session ends.
+
+        A line ending in ``+`` is kept and continued by the next one, as TSO commands are
+        (RACDCERT members, issue 5); the prompt shows that it waits for the rest.
+        """
         line = text.strip(" \t")
+        if line.endswith("+"):
+            self._continued = f"{self._continued} {line[:-1].rstrip()}".strip()
+            return None
+        if self._continued:
+            line, self._continued = f"{self._continued} {line}".strip(), ""
         if not line:
             return None
         word, _, rest = line.replace("\t", " ").partition(" ")
@@ -513,6 +523,8 @@ class ConsoleApp:
     # --- the screen ---------------------------------------------------------------------------
 
     def _prompt(self) -> StyleAndTextTuples:
+        if self._continued:
+            return [("class:prompt", "      +=> ")]
         image = (self.status or {}).get("image") or "PAGENT"
         return [("class:prompt", f"{image} ===> ")]
 

@@ -119,16 +119,37 @@ def parse_line(line: str, where: str) -> Step | None:
     return Wait(msgid, seconds, text, where)
 
 
+def _comment(text: str) -> bool:
+    """A ``#`` line, or a ``/* ... */`` line as the workshop's RACF members have them."""
+    return text.startswith("#") or (text.startswith("/*") and text.endswith("*/"))
+
+
 def iter_steps(lines: Iterable[str], source: str) -> Iterator[Step]:
     """The steps of ``lines``, parsed as they are read (``source``: the name in messages).
 
-    With ``source`` ``-c`` each line is one ``-c`` option, labelled ``-c N``.
+    With ``source`` ``-c`` each line is one ``-c`` option, labelled ``-c N``. A line ending
+    in ``+`` continues on the next one, as TSO commands do (the workshop's RACDCERT members
+    MVSTLS and ZCEETLSC, issue 5): the ``+`` goes, and the next line's leading blanks
+    shrink to one. The command is labelled with its first line.
     """
+    pending = ""
+    first = ""
     for number, line in enumerate(lines, 1):
         where = f"-c {number}" if source == "-c" else f"{source}:{number}"
-        step = parse_line(line, where)
+        text = line.strip()
+        if not pending and (not text or _comment(text)):
+            continue
+        if text.endswith("+"):
+            first = first or where
+            pending = f"{pending} {text[:-1].rstrip()}" if pending else text[:-1].rstrip()
+            continue
+        if pending:
+            text, where, pending, first = f"{pending} {text}".strip(), first, "", ""
+        step = parse_line(text, where)
         if step is not None:
             yield step
+    if pending:
+        raise ScriptError(f"{first}: the command continues with '+' past the end: {pending}")
 
 
 def parse_script(lines: Iterable[str], source: str) -> list[Step]:

@@ -575,3 +575,15 @@ def test_logtail_starts_again_when_the_file_is_truncated_or_replaced(tmp_path: P
     replacement.replace(path)
     assert tail.read_new() == ["rotated", "file", "longer than before"]
     assert tail.reset
+
+
+def test_a_line_ending_in_plus_continues_on_the_next_one(console: Console) -> None:
+    code = console.run(
+        "d +\r",
+        prompt_is_up(console),
+        "  tcpip\r",
+        console.shows("EZAOP41I"),
+        "EXIT\r",
+    )
+    assert code == 0
+    assert console.client.commands == ["d tcpip"]

@@ -387,3 +387,27 @@ def test_json_reports_a_timeout(service: Service):
         "status": "timeout",
         "messages": [],
     }
+
+
+def test_plus_continues_a_command_on_the_next_line_as_tso_does() -> None:
+    lines = [
+        "RACDCERT ID(USER1) CONNECT(LABEL('USER1') +",
+        "          RING(Liberty.KeyRing) DEFAULT)",
+        "D TCPIP",
+    ]
+    steps = parse_script(lines, "MVSTLS")
+    assert [s.text for s in steps] == [
+        "RACDCERT ID(USER1) CONNECT(LABEL('USER1') RING(Liberty.KeyRing) DEFAULT)",
+        "D TCPIP",
+    ]
+    assert steps[0].where == "MVSTLS:1"
+
+
+def test_slash_star_comment_lines_are_skipped() -> None:
+    steps = parse_script([" /* Create zCEE outbound key ring */", "D TCPIP"], "ZCEETLSC")
+    assert [s.text for s in steps] == ["D TCPIP"]
+
+
+def test_a_continuation_past_the_last_line_is_a_script_error() -> None:
+    with pytest.raises(ScriptError, match="continues with"):
+        parse_script(["RACDCERT ID(USER1) +"], "X")
