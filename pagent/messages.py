@@ -356,6 +356,31 @@ _ENTRIES: Final[tuple[Message, ...]] = (
     _M("EZD0101I", "NETSTAT CS {release} {tcpipname}\n{report}", "OBS §4.2"),
     _M("DISPLAY.NETSTAT.TTLS.HEADING", "TTLSGRPACTION     GROUP ID  CONNS", "OBS §4.2"),
     _M("DISPLAY.NETSTAT.TTLS.GROUP", "{group:<17} {groupid:08X}{conns:>7}", "OBS §4.2"),
+    # The connection list and CONN detail of NETSTAT TTLS: layout NOT retrieved (§4.2 gives
+    # the field names only, [UNV]); pagent's lines use those names (issue 5).
+    _M(
+        "DISPLAY.NETSTAT.TTLS.CONN_HEADING",
+        "CONNID   JOBNAME  USERID   LOCAL SOCKET           FOREIGN SOCKET         STATE",
+        "UNV §4.2 (layout NOT FOUND)",
+    ),
+    _M(
+        "DISPLAY.NETSTAT.TTLS.CONN",
+        "{connid:08X} {jobname:<8} {userid:<8} {local_socket:<22} {foreign_socket:<22} {state}",
+        "UNV §4.2 (layout NOT FOUND)",
+    ),
+    _M("DISPLAY.NETSTAT.TTLS.CONN_RULE", "  TTLSRULE: {rule}", "UNV §4.2 (field names)"),
+    _M(
+        "DISPLAY.NETSTAT.TTLS.CONN_ACTIONS",
+        "  ACTIONS: {group_action} {environment_action} {connection_action}",
+        "UNV §4.2 (field names)",
+    ),
+    _M(
+        "DISPLAY.NETSTAT.TTLS.CONN_SECLEVEL",
+        "  SECLEVEL: {seclevel}  CIPHER: {cipher}",
+        "UNV §4.2 (field names)",
+    ),
+    _M("DISPLAY.NETSTAT.TTLS.CONNID", "CONNID: {connid:08X}", "UNV §4.2 (field names)"),
+    _M("DISPLAY.NETSTAT.TTLS.FIELD", "  {name:<17}{value}", "UNV §4.2 (field names)"),
     _M("DISPLAY.NETSTAT.RECORDS", "{shown} OF {total} RECORDS DISPLAYED", "OBS §4.2"),
     _M("DISPLAY.NETSTAT.END", "END OF THE REPORT", "OBS §4.2"),
     _M("DISPLAY.NETSTAT.CONFIG.TCP_HEADING", "TCP Configuration Table:", "DOC §4.3"),

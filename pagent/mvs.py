@@ -258,13 +258,15 @@ class DisplayTcpip(_Command):
     """``D TCPIP`` (``report`` None: EZAOP50I) or ``D TCPIP,[stack],NETSTAT,report...``.
 
     ``stack`` is None when the name is left out; ``report`` is ``CONFIG`` or ``TTLS``;
-    ``conn_id`` is the connection of ``TTLS,CONN,id`` and ``detail`` its ``DETAIL``.
+    ``conn_id`` is the connection of ``TTLS,CONN,id`` and ``detail`` its ``DETAIL``;
+    ``group`` is ``TTLS,GROUP`` (the group summary; plain ``TTLS`` lists the connections).
     """
 
     stack: str | None = None
     report: str | None = None
     conn_id: int | None = None
     detail: bool = False
+    group: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -582,7 +584,8 @@ def _parse_display(text: str, word: str, operands: list[_Operand]) -> Command:
     detail = False
     if report == "CONFIG" and modifiers:
         raise _bad_parameter("DISPLAY")
-    if modifiers == ["GROUP"]:
+    group = modifiers == ["GROUP"]
+    if group:
         modifiers = []
     if modifiers:
         if modifiers[0] != "CONN":
@@ -596,7 +599,9 @@ def _parse_display(text: str, word: str, operands: list[_Operand]) -> Command:
             detail = True
         elif modifiers[2:]:
             raise _bad_parameter("DISPLAY")
-    return DisplayTcpip(text=text, stack=stack, report=report, conn_id=conn_id, detail=detail)
+    return DisplayTcpip(
+        text=text, stack=stack, report=report, conn_id=conn_id, detail=detail, group=group
+    )
 
 
 def _dataset(operand: _Operand) -> tuple[str, bool]:

@@ -173,7 +173,10 @@ VALID = [
         "d tcpip,tcpip1,netstat,ttls",
         DisplayTcpip(text="d tcpip,tcpip1,netstat,ttls", stack="TCPIP1", report="TTLS"),
     ),
-    ("D TCPIP,,N,TTLS,GROUP", DisplayTcpip(text="D TCPIP,,N,TTLS,GROUP", report="TTLS")),
+    (
+        "D TCPIP,,N,TTLS,GROUP",
+        DisplayTcpip(text="D TCPIP,,N,TTLS,GROUP", report="TTLS", group=True),
+    ),
     (
         "D TCPIP,,N,TTLS,CONN,1E0C",
         DisplayTcpip(text="D TCPIP,,N,TTLS,CONN,1E0C", report="TTLS", conn_id=0x1E0C),

@@ -280,7 +280,8 @@ class System:
             return CommandResult([format_message("IEE341I", jobname=cmd.stack)], "rejected")
         if cmd.report == "CONFIG":
             return CommandResult(stack.netstat_config(number), "ok")
-        return CommandResult(stack.netstat_ttls(number), "ok")
+        lines = stack.netstat_ttls(number, group=cmd.group, conn_id=cmd.conn_id, detail=cmd.detail)
+        return CommandResult(lines, "ok")
 
     def _vary(self, cmd: mvs.VaryObey) -> CommandResult:
         stack = self._stack(cmd.stack)

@@ -34,12 +34,13 @@ Fidelity notes
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
 from pagent.messages import format_lines, format_message
+from pagent.stack.connections import Endpoint
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,15 +116,8 @@ def netstat_config(number: int, *, release: str, tcpipname: str, ttls: bool) -> 
     )
 
 
-def netstat_ttls(number: int, *, release: str, tcpipname: str) -> list[str]:
-    """D TCPIP,tcpname,NETSTAT,TTLS: the TLS group report, with no active group yet."""
-    groups: list[str] = []  # one DISPLAY.NETSTAT.TTLS.GROUP line per group (AT-TLS issue)
-    report = [
-        format_message("DISPLAY.NETSTAT.TTLS.HEADING"),
-        *groups,
-        format_message("DISPLAY.NETSTAT.RECORDS", shown=len(groups), total=len(groups)),
-        format_message("DISPLAY.NETSTAT.END"),
-    ]
+def _netstat(number: int, release: str, tcpipname: str, report: list[str]) -> list[str]:
+    """An EZD0101I report, upper-cased as the console shows NETSTAT output (§4.2 [OBS])."""
     return format_lines(
         "EZD0101I",
         number=number,
@@ -131,3 +125,149 @@ def netstat_ttls(number: int, *, release: str, tcpipname: str) -> list[str]:
         tcpipname=tcpipname,
         report=[line.upper() for line in report],
     )
+
+
+def _records(shown: int) -> list[str]:
+    return [
+        format_message("DISPLAY.NETSTAT.RECORDS", shown=shown, total=shown),
+        format_message("DISPLAY.NETSTAT.END"),
+    ]
+
+
+def netstat_ttls_groups(
+    number: int, *, release: str, tcpipname: str, groups: Sequence[tuple[str, int, int]]
+) -> list[str]:
+    """D TCPIP,tcpname,NETSTAT,TTLS,GROUP: (group action, group ID, connections) rows."""
+    rows = [
+        format_message("DISPLAY.NETSTAT.TTLS.GROUP", group=name, groupid=gid, conns=conns)
+        for name, gid, conns in groups
+    ]
+    report = [format_message("DISPLAY.NETSTAT.TTLS.HEADING"), *rows, *_records(len(rows))]
+    return _netstat(number, release, tcpipname, report)
+
+
+def _socket(ip: str, port: int) -> str:
+    return f"{ip}..{port}"
+
+
+def _actions(endpoint: Endpoint) -> dict[str, str]:
+    acts = endpoint.effective.actions if endpoint.effective else None
+    return {
+        "group_action": (acts.group.name if acts and acts.group else "") or "",
+        "environment_action": (acts.environment.name if acts and acts.environment else "") or "",
+        "connection_action": (acts.connection.name if acts and acts.connection else "") or "",
+    }
+
+
+def _cipher(endpoint: Endpoint) -> str:
+    if not endpoint.cipher_name:
+        return "N/A"
+    return f"{endpoint.cipher_code} {endpoint.cipher_name}".strip()
+
+
+def _summary(endpoint: Endpoint) -> list[str]:
+    conn = endpoint.conn
+    rule = endpoint.rule.name if endpoint.rule else ""
+    return [
+        format_message(
+            "DISPLAY.NETSTAT.TTLS.CONN",
+            connid=endpoint.connid,
+            jobname=conn.jobname,
+            userid=conn.userid,
+            local_socket=_socket(conn.local_ip, conn.local_port),
+            foreign_socket=_socket(conn.remote_ip, conn.remote_port),
+            state=endpoint.security,
+        ),
+        format_message("DISPLAY.NETSTAT.TTLS.CONN_RULE", rule=rule),
+        format_message("DISPLAY.NETSTAT.TTLS.CONN_ACTIONS", **_actions(endpoint)),
+        format_message(
+            "DISPLAY.NETSTAT.TTLS.CONN_SECLEVEL",
+            seclevel=endpoint.protocol or "N/A",
+            cipher=_cipher(endpoint),
+        ),
+    ]
+
+
+def netstat_ttls(
+    number: int,
+    *,
+    release: str,
+    tcpipname: str,
+    endpoints: Sequence[Endpoint] = (),
+) -> list[str]:
+    """D TCPIP,tcpname,NETSTAT,TTLS: the live connections mapped to an AT-TLS rule."""
+    report = [format_message("DISPLAY.NETSTAT.TTLS.CONN_HEADING")]
+    for endpoint in endpoints:
+        report += _summary(endpoint)
+    return _netstat(number, release, tcpipname, [*report, *_records(len(endpoints))])
+
+
+def _field(name: str, value: object) -> str:
+    return format_message("DISPLAY.NETSTAT.TTLS.FIELD", name=f"{name}:", value=value)
+
+
+def _detail(endpoint: Endpoint, stale: bool) -> list[str]:
+    conn = endpoint.conn
+    eff = endpoint.effective
+    acts = _actions(endpoint)
+    lines = [
+        _field("JobName", conn.jobname),
+        _field("UserID", conn.userid),
+        _field("LocalSocket", _socket(conn.local_ip, conn.local_port)),
+        _field("RemoteSocket", _socket(conn.remote_ip, conn.remote_port)),
+        _field("Type", endpoint.type),
+        _field("Status", endpoint.policy_state),
+        _field("SecState", endpoint.security),
+        _field("SecLevel", endpoint.protocol or "N/A"),
+        _field("Cipher", _cipher(endpoint)),
+        _field("CertUserID", endpoint.cert_userid or "N/A"),
+        _field("MapType", "Primary"),
+        _field(
+            "TTLSRule",
+            ((endpoint.rule.name if endpoint.rule else "") or "") + (" (Stale)" if stale else ""),
+        ),
+        _field("TTLSGrpAction", acts["group_action"]),
+        _field("GroupID", f"{endpoint.grpid:08X}"),
+        _field("TTLSEnvAction", acts["environment_action"]),
+        _field("EnvironmentID", f"{endpoint.envid:08X}"),
+        _field("TTLSConnAction", acts["connection_action"]),
+    ]
+    if eff is not None:
+        keyring = eff.keyring.keyring if eff.keyring and eff.keyring.keyring else ""
+        lines += [
+            _field("HandshakeRole", eff.handshake_role or ""),
+            _field("Keyring", keyring),
+            _field("Protocols", " ".join(eff.protocols)),
+            _field("HandshakeTimeout", eff.advanced.get("HandshakeTimeout", "")),
+            _field("Trace", eff.trace),
+        ]
+    if endpoint.rc:
+        lines.append(_field("ReturnCode", endpoint.rc))
+    lines += [_field("BytesIn", endpoint.bytes_in), _field("BytesOut", endpoint.bytes_out)]
+    return lines
+
+
+def netstat_ttls_conn(
+    number: int,
+    *,
+    release: str,
+    tcpipname: str,
+    endpoint: Endpoint | None,
+    detail: bool,
+    stale: bool = False,
+) -> list[str]:
+    """D TCPIP,tcpname,NETSTAT,TTLS,CONN,id[,DETAIL]: one connection (§4.2)."""
+    report: list[str] = []
+    if endpoint is not None:
+        report.append(format_message("DISPLAY.NETSTAT.TTLS.CONNID", connid=endpoint.connid))
+        if detail:
+            report += _detail(endpoint, stale)
+        else:
+            acts = _actions(endpoint)
+            report += [
+                _field("TTLSRule", endpoint.rule.name if endpoint.rule else ""),
+                _field("TTLSGrpAction", acts["group_action"]),
+                _field("TTLSEnvAction", acts["environment_action"]),
+                _field("TTLSConnAction", acts["connection_action"]),
+            ]
+    return _netstat(number, release, tcpipname, [*report, *_records(1 if endpoint else 0)])

@@ -87,8 +87,16 @@ from pagent.messages import format_message
 from pagent.policy.chain import dataset_path, resolve_zos_path
 from pagent.policy.matching import Connection, Matcher
 from pagent.policy.policy import Policy
-from pagent.policy.statements import TTLSRule
-from pagent.stack.displays import StackRow, display_tcpip, netstat_config, netstat_ttls
+from pagent.policy.statements import TTLSGroupAction, TTLSRule
+from pagent.stack.connections import ConnectionTable, Endpoint
+from pagent.stack.displays import (
+    StackRow,
+    display_tcpip,
+    netstat_config,
+    netstat_ttls,
+    netstat_ttls_conn,
+    netstat_ttls_groups,
+)
 from pagent.stack.profile import ProfileProblem, read_profile
 
 DEFAULT_RELEASE: Final = "V2R3"  # the workshop's system (§0.1)
@@ -153,6 +161,7 @@ class Stack:
         self.policy: Policy | None = None
         self.matcher: Matcher | None = None
         self.problems: tuple[ProfileProblem, ...] = ()  # of the last member read
+        self.connections = ConnectionTable()  # the live endpoints the data path mapped
 
     # --- state ----------------------------------------------------------------------------
     @property
@@ -189,6 +198,10 @@ class Stack:
         if after is TtlsState.AVAILABLE and before is not TtlsState.AVAILABLE:
             return [[format_message("EZZ4250I", tcpname=self.name)]]
         return []
+
+    def emit_lines(self, lines: list[str]) -> None:
+        """An unsolicited message of the stack's (EZD1287I to its job log and the console)."""
+        self._emit(lines)
 
     def _send(self, messages: Iterable[list[str]]) -> None:
         for lines in messages:
@@ -299,6 +312,33 @@ class Stack:
         """D TCPIP,name,NETSTAT,CONFIG: the TCP Configuration Table, ``TTLS: YES|NO`` (§4.3)."""
         return netstat_config(number, release=self.release, tcpipname=self.name, ttls=self.ttls)
 
-    def netstat_ttls(self, number: int) -> list[str]:
-        """D TCPIP,name,NETSTAT,TTLS: the TLS group report, empty for now (§4.2)."""
-        return netstat_ttls(number, release=self.release, tcpipname=self.name)
+    def netstat_ttls(
+        self, number: int, *, group: bool = False, conn_id: int | None = None, detail: bool = False
+    ) -> list[str]:
+        """D TCPIP,name,NETSTAT,TTLS[,GROUP|,CONN,id[,DETAIL]] (§4.2)."""
+        common = {"release": self.release, "tcpipname": self.name}
+        if conn_id is not None:
+            endpoint = self.connections.get(conn_id)
+            stale = endpoint is not None and endpoint.policy is not self.policy
+            return netstat_ttls_conn(
+                number, **common, endpoint=endpoint, detail=detail, stale=stale
+            )
+        mapped = [e for e in self.connections.live() if e.rule is not None]
+        if group:
+            return netstat_ttls_groups(number, **common, groups=self._groups(mapped))
+        return netstat_ttls(number, **common, endpoints=mapped)
+
+    def _groups(self, mapped: list[Endpoint]) -> list[tuple[str, int, int]]:
+        """Active groups: the installed policy's enabled ones, and any a connection uses."""
+        counts: dict[int, tuple[str, int]] = {}
+        for endpoint in mapped:
+            acts = endpoint.effective.actions if endpoint.effective else None
+            if acts is not None and acts.group is not None:
+                name, n = counts.get(endpoint.grpid, (acts.group.name or "", 0))
+                counts[endpoint.grpid] = (name, n + 1)
+        if self.policy is not None:
+            for action in self.policy.all(TTLSGroupAction):
+                if action.ttls_enabled == "On":
+                    gid = self.connections.action_id("group", action)
+                    counts.setdefault(gid, (action.name or "", 0))
+        return [(name, gid, n) for gid, (name, n) in sorted(counts.items())]

@@ -531,7 +531,7 @@ def test_netstat_config_ttls_yes_after_obey(root):
 
 
 @pytest.mark.parametrize("ttls", [False, True])
-def test_netstat_ttls_empty(root, ttls):
+def test_netstat_ttls_lists_no_connection_before_any(root, ttls):
     rig = Rig(root)
     rig.stack.start()
     if ttls:
@@ -539,7 +539,40 @@ def test_netstat_ttls_empty(root, ttls):
         rig.stack.install_policy(seed_policy())
     assert rig.stack.netstat_ttls(378) == [
         "EZD0101I NETSTAT CS V2R3 TCPIP1 378",
+        "CONNID   JOBNAME  USERID   LOCAL SOCKET           FOREIGN SOCKET         STATE",
+        "0 OF 0 RECORDS DISPLAYED",
+        "END OF THE REPORT",
+    ]
+
+
+def test_netstat_ttls_group_shows_the_installed_enabled_groups(root):
+    rig = Rig(root)
+    rig.stack.start()
+    rig.obey("TTLS")
+    rig.stack.install_policy(seed_policy())
+    assert rig.stack.netstat_ttls(378, group=True) == [
+        "EZD0101I NETSTAT CS V2R3 TCPIP1 378",
         "TTLSGRPACTION     GROUP ID  CONNS",
+        "GACT1~ZCEECLIENT  00000001      0",
+        "1 OF 1 RECORDS DISPLAYED",
+        "END OF THE REPORT",
+    ]
+
+
+def test_netstat_ttls_group_is_empty_without_a_policy(root):
+    rig = Rig(root)
+    rig.stack.start()
+    assert rig.stack.netstat_ttls(1, group=True)[1:] == [
+        "TTLSGRPACTION     GROUP ID  CONNS",
+        "0 OF 0 RECORDS DISPLAYED",
+        "END OF THE REPORT",
+    ]
+
+
+def test_netstat_ttls_conn_of_an_unknown_id_displays_no_record(root):
+    rig = Rig(root)
+    rig.stack.start()
+    assert rig.stack.netstat_ttls(1, conn_id=0x1E0C, detail=True)[1:] == [
         "0 OF 0 RECORDS DISPLAYED",
         "END OF THE REPORT",
     ]
