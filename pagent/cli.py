@@ -111,6 +111,14 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument(
         "--json", action="store_true", help="one JSON object per command on stdout, nothing else"
     )
+    job = sub.add_parser(
+        "job",
+        help="run a program as a job of the image: its connections pass the stack's AT-TLS",
+    )
+    job.add_argument("jobname", metavar="JOBNAME", help="the job name (1-8 characters)")
+    job.add_argument("--user", metavar="USERID", help="the job's user id (default: $USER)")
+    job.add_argument("--root", help="system root (default: cwd if it has etc/pagent.conf)")
+    job.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
     return parser
 
 
@@ -138,6 +146,11 @@ def _run(args: argparse.Namespace) -> int:
         from pagent.commands.match import run_match
 
         return run_match(args, _root(args.root))
+    if args.command == "job":
+        from pagent.commands.job import run_job
+
+        argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
+        return run_job((_root(args.root) or Path.cwd()).resolve(), args.jobname, args.user, argv)
     if args.command == "serve":
         from pagent.service.daemon import serve
 

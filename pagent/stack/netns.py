@@ -1,0 +1,221 @@
+"""The image's network: a Linux network namespace whose TCP connections all pass the stack.
+
+docs/datapath.md explains the design. In short: every program of the emulated image runs in
+one network namespace (``pagent job`` starts it there). An nftables ``nat output`` rule in
+that namespace redirects every new TCP connection to the stack's interception port, except
+the stack's own connections, which carry a firewall mark. The stack reads the original
+destination (``SO_ORIGINAL_DST``), finds who owns each end, maps both ends to the AT-TLS
+policy and connects onward, with TLS where the policy says so (reference
+datapath-notes.md: checked on this machine).
+
+A socket belongs to the network namespace of the thread that created it, and keeps it. So
+:class:`ImageNamespace` keeps one thread that has entered the namespace (``setns``) and
+creates the stack's sockets there; the event loop then uses them as any other socket.
+
+This needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) and the ``ip`` and ``nft`` commands; without
+them :func:`available` says why and the stack runs without a data path.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import queue
+import shutil
+import socket
+import struct
+import subprocess
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+NETNS_DIR = Path("/var/run/netns")
+ETC_NETNS = Path("/etc/netns")  # ip netns exec bind-mounts /etc/netns/NAME/* over /etc/*
+CLONE_NEWNET = 0x40000000
+SO_ORIGINAL_DST = 80  # linux/netfilter_ipv4.h; IP6T_SO_ORIGINAL_DST is 80 too
+STACK_MARK = 0x5041  # 'PA': the stack's own connections are not redirected again
+IMAGE_ADDRESS = "127.0.0.1"  # the image's home address inside its namespace
+
+
+class NamespaceError(RuntimeError):
+    """The image's namespace cannot be set up or used."""
+
+
+def namespace_name(sysname: str, root: Path) -> str:
+    """The namespace of an image on a root: one per root, so that services do not collide."""
+    digest = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:8]
+    return f"pagent-{sysname.lower()}-{digest}"
+
+
+def available() -> str | None:
+    """None if this process can build an image namespace, else why not."""
+    if os.geteuid() != 0:
+        return "the data path needs root (network namespaces and nftables)"
+    for tool in ("ip", "nft"):
+        if shutil.which(tool) is None:
+            return f"the data path needs the {tool!r} command (apt-get install iproute2 nftables)"
+    return None
+
+
+def nft_rules(port: int) -> str:
+    """The namespace's nftables ruleset: every new TCP connection goes to ``port``."""
+    chain = (
+        "  chain output {\n"
+        "    type nat hook output priority -100; policy accept;\n"
+        f"    meta mark {STACK_MARK:#x} return\n"
+        f"    tcp dport {port} return\n"
+        f"    meta l4proto tcp redirect to :{port}\n"
+        "  }\n"
+    )
+    return f"table ip pagent {{\n{chain}}}\ntable ip6 pagent {{\n{chain}}}\n"
+
+
+def _run(*argv: str, stdin: str | None = None) -> None:
+    done = subprocess.run(argv, input=stdin, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise NamespaceError(f"{' '.join(argv)}: {done.stderr.strip() or done.returncode}")
+
+
+def _libc_setns(fd: int) -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.setns(fd, CLONE_NEWNET) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"setns: {os.strerror(err)}")
+
+
+class ImageNamespace:
+    """One image's network namespace, its redirect rule, and a thread that lives in it."""
+
+    def __init__(self, name: str, hostnames: tuple[str, ...] = ()) -> None:
+        self.name = name
+        self.hostnames = hostnames
+        self.port = 0
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], object], Future[object]] | None] = (
+            queue.SimpleQueue()
+        )
+        self._thread: threading.Thread | None = None
+        self.thread_id = 0  # the native id of the thread in the namespace (/proc/.../task/)
+
+    @property
+    def path(self) -> Path:
+        """The namespace's bind mount, for setns and ``ip netns exec``."""
+        return NETNS_DIR / self.name
+
+    # --- life -----------------------------------------------------------------------------
+    def create(self) -> None:
+        """Make the namespace afresh (a leftover of a killed service is replaced)."""
+        if self.path.exists():
+            self.delete()
+        _run("ip", "netns", "add", self.name)
+        _run("ip", "netns", "exec", self.name, "ip", "link", "set", "lo", "up")
+        if self.hostnames:
+            etc = ETC_NETNS / self.name
+            etc.mkdir(parents=True, exist_ok=True)
+            names = " ".join(self.hostnames)
+            (etc / "hosts").write_text(
+                f"127.0.0.1\tlocalhost {names}\n::1\tlocalhost ip6-localhost\n", "ascii"
+            )
+        self._thread = threading.Thread(target=self._serve, name=f"netns-{self.name}", daemon=True)
+        started: Future[object] = Future()
+        self._jobs.put((threading.get_native_id, started))
+        self._thread.start()
+        native_id = started.result(timeout=10)
+        assert isinstance(native_id, int)
+        self.thread_id = native_id
+
+    def redirect_to(self, port: int) -> None:
+        """Install the redirect of every TCP connection to the stack's ``port``."""
+        self.port = port
+        _run("ip", "netns", "exec", self.name, "nft", "-f", "-", stdin=nft_rules(port))
+
+    def delete(self) -> None:
+        """Remove the namespace; programs still in it keep running without a network."""
+        if self._thread is not None:
+            self._jobs.put(None)
+            self._thread.join(timeout=5)
+            self._thread = None
+        if self.path.exists():
+            subprocess.run(["ip", "netns", "del", self.name], capture_output=True, check=False)
+        shutil.rmtree(ETC_NETNS / self.name, ignore_errors=True)
+
+    def _serve(self) -> None:
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            _libc_setns(fd)
+        finally:
+            os.close(fd)
+        while (job := self._jobs.get()) is not None:
+            fn, future = job
+            try:
+                future.set_result(fn())
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                future.set_exception(exc)
+
+    def call(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` on the thread inside the namespace (to create sockets there)."""
+        if self._thread is None:
+            raise NamespaceError(f"namespace {self.name} is not active")
+        future: Future[object] = Future()
+        self._jobs.put((fn, future))
+        return future.result(timeout=10)  # type: ignore[return-value]
+
+    # --- sockets --------------------------------------------------------------------------
+    def listener(self, family: socket.AddressFamily, port: int = 0) -> socket.socket:
+        """An interception socket in the namespace; IPv6 ones take IPv6 only."""
+
+        def make() -> socket.socket:
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                sock.bind(("::", port))
+            else:
+                sock.bind(("0.0.0.0", port))  # noqa: S104 - inside the image's namespace
+            sock.listen(socket.SOMAXCONN)
+            sock.setblocking(False)
+            return sock
+
+        return self.call(make)
+
+    def outbound(self, family: socket.AddressFamily) -> socket.socket:
+        """A marked, non-blocking socket in the namespace for the stack's onward connection."""
+
+        def make() -> socket.socket:
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, STACK_MARK)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.setblocking(False)
+            return sock
+
+        return self.call(make)
+
+    def proc_net(self, name: str) -> Path:
+        """``/proc/.../net/NAME`` as the namespace sees it (tcp, tcp6)."""
+        return Path(f"/proc/{os.getpid()}/task/{self.thread_id}/net/{name}")
+
+    def inode(self) -> int:
+        """The namespace's inode: a process is in the image if its ns/net has it."""
+        return os.stat(self.path).st_ino
+
+    def exec_argv(self) -> list[str]:
+        """The command prefix that runs a program inside the image."""
+        return ["ip", "netns", "exec", self.name]
+
+
+def original_destination(sock: socket.socket) -> tuple[str, int]:
+    """Where a redirected connection was going (``SO_ORIGINAL_DST``)."""
+    if sock.family == socket.AF_INET6:
+        raw = sock.getsockopt(socket.IPPROTO_IPV6, SO_ORIGINAL_DST, 28)
+        port = struct.unpack("!H", raw[2:4])[0]
+        address = socket.inet_ntop(socket.AF_INET6, raw[8:24])
+        if address.startswith("::ffff:"):
+            address = address[7:]
+        return address, port
+    raw = sock.getsockopt(socket.SOL_IP, SO_ORIGINAL_DST, 16)
+    port, packed = struct.unpack("!2xH4s8x", raw)
+    return socket.inet_ntoa(packed), port
