@@ -111,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument(
         "--json", action="store_true", help="one JSON object per command on stdout, nothing else"
     )
+    from pagent.commands.keyring import add_parser as add_keyring_parser
+
+    add_keyring_parser(sub)
     job = sub.add_parser(
         "job",
         help="run a program as a job of the image: its connections pass the stack's AT-TLS",
@@ -146,6 +149,10 @@ def _run(args: argparse.Namespace) -> int:
         from pagent.commands.match import run_match
 
         return run_match(args, _root(args.root))
+    if args.command == "keyring":
+        from pagent.commands.keyring import run as run_keyring
+
+        return run_keyring(args)
     if args.command == "job":
         from pagent.commands.job import run_job
 

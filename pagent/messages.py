@@ -135,6 +135,31 @@ from typing import Final, Literal, cast, get_args
 #   field (EZD1283I without additional data) leaves no blank behind.
 # * MLWTO numbers are printed with at least 3 digits (``007`` in the workshop), 0 to 9999.
 #
+# NETSTAT TTLS connections (issue 5 §3): §4.2 names the fields of the connection report
+# (ConnID, JobName, LocalSocket, SecLevel, Cipher, TTLSRule ...) but its layout was NOT
+# retrieved. pagent's lines use those names: DISPLAY.NETSTAT.TTLS.CONN_HEADING,
+# DISPLAY.NETSTAT.TTLS.CONN, DISPLAY.NETSTAT.TTLS.CONN_RULE, DISPLAY.NETSTAT.TTLS.CONN_ACTIONS,
+# DISPLAY.NETSTAT.TTLS.CONN_SECLEVEL, DISPLAY.NETSTAT.TTLS.CONNID and
+# DISPLAY.NETSTAT.TTLS.FIELD (the DETAIL lines).
+#
+# RACF (issue 5): RACDCERT, PERMIT, SETROPTS and CONNECT answers, all DISPLAY.RACF.* (the real
+# IRRD/IKJ IDs are part of the text). The LISTRING table is the workshop's (§0.1) in the RACF
+# manual's columns. Everything else is UNV, written from memory of the RACF Command Language
+# Reference and RACF Messages and Codes (docs/fidelity.md, section 10): the LIST layout
+# (DISPLAY.RACF.LIST.HEADING_USER, DISPLAY.RACF.LIST.HEADING, DISPLAY.RACF.LIST.NONE,
+# DISPLAY.RACF.LIST.LABEL, DISPLAY.RACF.LIST.ID, DISPLAY.RACF.LIST.STATUS,
+# DISPLAY.RACF.LIST.START, DISPLAY.RACF.LIST.END, DISPLAY.RACF.LIST.SERIAL,
+# DISPLAY.RACF.LIST.ISSUER, DISPLAY.RACF.LIST.SUBJECT, DISPLAY.RACF.LIST.ALTNAMES,
+# DISPLAY.RACF.LIST.ALTNAME, DISPLAY.RACF.LIST.KEY_TYPE, DISPLAY.RACF.LIST.KEY_SIZE,
+# DISPLAY.RACF.LIST.RINGS, DISPLAY.RACF.LIST.NO_RINGS, DISPLAY.RACF.LIST.RING_OWNER,
+# DISPLAY.RACF.LIST.RING), DISPLAY.RACF.LISTRING.EMPTY and DISPLAY.RACF.LISTRING.NONE,
+# DISPLAY.RACF.IRRD107I, DISPLAY.RACF.IRRD109I, DISPLAY.RACF.IRRD114I,
+# DISPLAY.RACF.IRRD118I, DISPLAY.RACF.IRRD175I, the TSO parse messages DISPLAY.RACF.IKJ56500I,
+# DISPLAY.RACF.IKJ56701I, DISPLAY.RACF.IKJ56702I and DISPLAY.RACF.IKJ56712I; pagent's own
+# lines without an ID: DISPLAY.RACF.DETAIL (names the object an IRRD message is about),
+# DISPLAY.RACF.NO_SIGNING_KEY, DISPLAY.RACF.DATE_RANGE, DISPLAY.RACF.EXPORT_FAILED and
+# DISPLAY.RACF.SYNTAX.
+#
 # Not in the catalogue: the syslogd record header (``Mmm dd hh:mm:ss host tag[pid]: ``, §7.3)
 # and the PAGENT log-line decoration (``LEVEL:nnn: ..function:``, §8) are record layouts
 # owned by their writers; the z/OS Connect client and Liberty messages of the workshop
@@ -538,6 +563,84 @@ _ENTRIES: Final[tuple[Message, ...]] = (
         "UNV §7.1 (text NOT FOUND)",
         "W",
     ),
+    # --- RACF: RACDCERT, PERMIT, SETROPTS (issue 5) ------------------------------------------
+    # RACF and TSO message IDs (IRRD..., IKJ...) are not z/OS communications-server IDs, so
+    # they sit in the DISPLAY.RACF namespace with the real ID as part of their text; the layouts
+    # are RACF's (Command Language Reference) as far as known, §0.1 shows the LISTRING table.
+    _M("DISPLAY.RACF.LISTRING.HEADING", "Digital ring information for user {user}:", "OBS §0.1"),
+    _M("DISPLAY.RACF.LISTRING.RING", "  Ring:", "OBS §0.1"),
+    _M("DISPLAY.RACF.VALUE", "       >{value}<", "OBS §0.1"),
+    _M(
+        "DISPLAY.RACF.LISTRING.COLUMNS",
+        "  Certificate Label Name             Cert Owner     USAGE      DEFAULT",
+        "OBS §0.1",
+    ),
+    _M(
+        "DISPLAY.RACF.LISTRING.DASHES",
+        "  --------------------------------   ------------   --------   -------",
+        "OBS §0.1",
+    ),
+    _M(
+        "DISPLAY.RACF.LISTRING.ROW",
+        "  {label:<32}   {owner:<12}   {usage:<8}     {default}",
+        "OBS §0.1",
+    ),
+    _M("DISPLAY.RACF.LISTRING.EMPTY", "  *** No certificates connected ***", "UNV §0.1"),
+    _M("DISPLAY.RACF.LISTRING.NONE", "No rings found for user {user}.", "UNV §0.1"),
+    _M(
+        "DISPLAY.RACF.LIST.HEADING_USER",
+        "Digital certificate information for user {user}:",
+        "UNV §0.1",
+    ),
+    _M("DISPLAY.RACF.LIST.HEADING", "Digital certificate information for {owner}:", "UNV §0.1"),
+    _M("DISPLAY.RACF.LIST.NONE", "  *** No certificates found ***", "UNV §0.1"),
+    _M("DISPLAY.RACF.LIST.LABEL", "  Label: {label}", "UNV §0.1"),
+    _M("DISPLAY.RACF.LIST.ID", "  Certificate ID: {certid}", "UNV §0.1"),
+    _M("DISPLAY.RACF.LIST.STATUS", "  Status: {status}", "UNV §0.1"),
+    _M("DISPLAY.RACF.LIST.START", "  Start Date: {date}", "UNV §0.1"),
+    _M("DISPLAY.RACF.LIST.END", "  End Date:   {date}", "UNV §0.1"),
+    _M("DISPLAY.RACF.LIST.SERIAL", "  Serial Number:", "UNV §0.1"),
+    _M("DISPLAY.RACF.LIST.ISSUER", "  Issuer's Name:", "UNV §0.1"),
+    _M("DISPLAY.RACF.LIST.SUBJECT", "  Subject's Name:", "UNV §0.1"),
+    _M("DISPLAY.RACF.LIST.ALTNAMES", "  Subject Alternate Names:", "UNV §0.1"),
+    _M("DISPLAY.RACF.LIST.ALTNAME", "       {kind}: {value}", "UNV §0.1"),
+    _M("DISPLAY.RACF.LIST.KEY_TYPE", "  Private Key Type: {type}", "UNV §0.1"),
+    _M("DISPLAY.RACF.LIST.KEY_SIZE", "  Private Key Size: {size}", "UNV §0.1"),
+    _M("DISPLAY.RACF.LIST.RINGS", "  Ring Associations:", "UNV §0.1"),
+    _M("DISPLAY.RACF.LIST.NO_RINGS", "    *** No rings associated ***", "UNV §0.1"),
+    _M("DISPLAY.RACF.LIST.RING_OWNER", "    Ring Owner: {owner}", "UNV §0.1"),
+    _M("DISPLAY.RACF.LIST.RING", "    Ring:", "UNV §0.1"),
+    _M("DISPLAY.RACF.DETAIL", "  ({detail})", "UNV §0.1"),
+    _M("DISPLAY.RACF.IRRD107I", "IRRD107I The certificate cannot be found.", "UNV §0.1"),
+    _M(
+        "DISPLAY.RACF.IRRD109I",
+        "IRRD109I The certificate cannot be added. Label {label} is already in use.",
+        "UNV §0.1",
+    ),
+    _M("DISPLAY.RACF.IRRD114I", "IRRD114I Ring does not exist.", "UNV §0.1"),
+    _M("DISPLAY.RACF.IRRD118I", "IRRD118I Ring already exists.", "UNV §0.1"),
+    _M(
+        "DISPLAY.RACF.IRRD175I",
+        "IRRD175I The new profile for DIGTCERT will not be in effect until a SETROPTS REFRESH "
+        "has been issued.",
+        "UNV §0.1",
+    ),
+    _M(
+        "DISPLAY.RACF.NO_SIGNING_KEY",
+        "The signing certificate {label} has no private key; the certificate is not created.",
+        "UNV §0.1",
+    ),
+    _M(
+        "DISPLAY.RACF.DATE_RANGE",
+        "NOTAFTER {notafter} is not after NOTBEFORE {notbefore}.",
+        "UNV §0.1",
+    ),
+    _M("DISPLAY.RACF.EXPORT_FAILED", "Data set {dsn} cannot be written: {reason}", "UNV §0.1"),
+    _M("DISPLAY.RACF.SYNTAX", "Command syntax error: {detail}", "UNV §0.1"),
+    _M("DISPLAY.RACF.IKJ56500I", "IKJ56500I COMMAND {command} NOT FOUND", "UNV §0.1"),
+    _M("DISPLAY.RACF.IKJ56701I", "IKJ56701I MISSING {what}", "UNV §0.1"),
+    _M("DISPLAY.RACF.IKJ56702I", "IKJ56702I INVALID {what}, {value}", "UNV §0.1"),
+    _M("DISPLAY.RACF.IKJ56712I", "IKJ56712I INVALID KEYWORD, {keyword}", "UNV §0.1"),
     # --- pasearch (§6.1) ---------------------------------------------------------------------
     _M("PASEARCH.NO_POLICIES", "No policies retrieved", "DOC §6.1"),
     # --- PAGENT log-only lines (§0.1, §1.2, §1.5, §8); the function prefix is part of the text
