@@ -1,0 +1,519 @@
+"""The data pump of one relayed connection: bytes between two sockets, TLS where asked.
+
+:func:`relay` moves the bytes between two connected non-blocking sockets (two
+:class:`Leg` s) until both directions end. A leg with a :class:`~pagent.stack.tlsconfig.TlsSpec`
+is one where the stack does TLS toward that socket's peer, as AT-TLS does on z/OS: its
+handshake runs first (both legs at once when both have one), bounded by HandshakeTimeout,
+then application data flows in clear on one side and encrypted on the other.
+
+TCP semantics carry across: an EOF (FIN, or a TLS close_notify) from one peer becomes a
+half-close toward the other (close_notify then FIN), and the other direction keeps flowing;
+a reset from one peer becomes a reset toward the other. Nothing is buffered beyond one read
+per direction (backpressure), and no socket is closed with unread data in its receive
+buffer after a clean end, which would make the kernel send RST and lose data in flight
+(ecosystem-anchors.md §1.5, "TLS 1.3 close gotcha").
+
+TLS is an :class:`ssl.SSLObject` over two :class:`ssl.MemoryBIO` s, driven with the event
+loop's ``sock_recv_into``/``sock_sendall`` (the design asyncio's own sslproto uses, §1.5,
+minus its transport layers). The outcome goes to a :class:`RelayEvents`; no exception
+escapes :func:`relay` except cancellation. The hot path does no logging.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import ssl
+import struct
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Literal, Protocol
+
+from pagent.policy import ciphers
+from pagent.stack.tlsconfig import TlsSpec
+from pagent.stack.tlsrc import RC_INTERNAL, rc_of, rc_text
+
+__all__ = ["CHUNK", "Leg", "NoEvents", "Outcome", "RelayEvents", "RelayResult", "relay"]
+
+CHUNK = 256 * 1024
+"""Bytes read from a socket at a time (§1.6: 16-256 KiB made no consistent difference)."""
+
+# Room beyond CHUNK in the plaintext buffer: more than one TLS record (16 KiB + 2 KiB
+# expansion + header). With it, the plaintext of one CHUNK of records plus a partial record
+# left from before always fits, so every complete record is decrypted before the pump
+# waits. That matters: SSLObject.unwrap() (sending our close_notify) reads the incoming BIO,
+# and OpenSSL fails on, and drops, application data it finds there after close_notify.
+_SLACK = 32 * 1024
+_DRAIN_READS = 64  # at most this many reads of leftovers before a clean close
+_POOL_MAX = 32  # idle buffers kept for reuse; an idle connection holds none
+
+
+class _Pool:
+    """Buffers lent to a pump only while it moves data.
+
+    A pump first waits for its socket to be readable and only then takes a buffer, so an
+    idle connection costs no buffer at all: this keeps the memory per open connection
+    near the kernel's and OpenSSL's own (benchmarks/bench_datapath.py measured 853 KiB
+    per connection with a buffer per direction held all the time).
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._free: list[memoryview] = []
+
+    def take(self) -> memoryview:
+        return self._free.pop() if self._free else memoryview(bytearray(self.size))
+
+    def give(self, buffer: memoryview) -> None:
+        if len(self._free) < _POOL_MAX:
+            self._free.append(buffer)
+
+
+_PLAIN = _Pool(CHUNK + _SLACK)  # plaintext between the two ends
+_RAW = _Pool(CHUNK)  # TLS records from a socket
+
+
+async def _readable(loop: asyncio.AbstractEventLoop, sock: socket.socket) -> None:
+    """Wait until ``sock`` has data, EOF or an error to read, holding nothing meanwhile."""
+    waiter = loop.create_future()
+    fd = sock.fileno()
+
+    def ready() -> None:
+        if not waiter.done():
+            waiter.set_result(None)
+
+    loop.add_reader(fd, ready)
+    try:
+        await waiter
+    finally:
+        loop.remove_reader(fd)
+
+
+Outcome = Literal["closed", "reset", "failed", "cancelled"]
+
+_CODE4: Mapping[str, str] = MappingProxyType(
+    {s.openssl: s.code4 for s in ciphers.SUITES if s.openssl is not None}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    """One side of a relayed connection: a connected socket, TLS toward its peer or not."""
+
+    sock: socket.socket
+    tls: TlsSpec | None
+    name: str  # for events and logs: e.g. 'in', 'out', 'app'
+
+
+@dataclass(slots=True)
+class RelayResult:
+    """What a relay did.
+
+    ``left_to_right``/``right_to_left`` count application bytes delivered (plaintext);
+    the ``*_wire_*`` counters the bytes received from and sent to each socket (TLS records
+    included). ``outcome`` is 'closed' (both directions ended cleanly), 'reset' (a peer
+    reset; ``failed_leg`` names it), 'failed' (TLS failed; ``failed_leg`` and ``rc``) or
+    'cancelled'.
+    """
+
+    left: str
+    right: str
+    left_to_right: int = 0
+    right_to_left: int = 0
+    left_wire_in: int = 0
+    left_wire_out: int = 0
+    right_wire_in: int = 0
+    right_wire_out: int = 0
+    outcome: Outcome = "closed"
+    failed_leg: str | None = None
+    rc: int = 0
+
+
+class RelayEvents(Protocol):
+    """What the relay reports: a handshake done, a failure (AT-TLS RC), the end."""
+
+    def handshake(
+        self, leg: str, version: str, cipher: str, cipher_code4: str, peer_cert_der: bytes | None
+    ) -> None:
+        """A leg's handshake completed: 'TLSv1.3', OpenSSL suite name, z/OS 4-char code."""
+
+    def error(self, leg: str, rc: int, text: str) -> None:
+        """A leg failed with this return code (pagent.stack.tlsrc); the relay ends."""
+
+    def closed(self, result: RelayResult) -> None:
+        """The relay ended (not called when it is cancelled)."""
+
+
+class NoEvents:
+    """A :class:`RelayEvents` that ignores everything."""
+
+    def handshake(
+        self, leg: str, version: str, cipher: str, cipher_code4: str, peer_cert_der: bytes | None
+    ) -> None:
+        """Ignored."""
+        del leg, version, cipher, cipher_code4, peer_cert_der
+
+    def error(self, leg: str, rc: int, text: str) -> None:
+        """Ignored."""
+        del leg, rc, text
+
+    def closed(self, result: RelayResult) -> None:
+        """Ignored."""
+        del result
+
+
+# --- the ends ------------------------------------------------------------------------------
+def _abort(sock: socket.socket) -> None:
+    """Close with a reset (SO_LINGER on, timeout 0); the peer sees ECONNRESET."""
+    if sock.fileno() < 0:
+        return
+    with contextlib.suppress(OSError):  # not TCP (a socket pair): a plain close
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+class _ResetError(Exception):
+    """A socket failed (reset, broken pipe...): the connection ends abortively."""
+
+    def __init__(self, end: _End) -> None:
+        super().__init__(end.name)
+        self.end = end
+
+
+class _TlsError(Exception):
+    """TLS failed after the handshake (bad record, alert...)."""
+
+    def __init__(self, end: _TlsEnd, exc: ssl.SSLError) -> None:
+        super().__init__(end.name)
+        self.end = end
+        self.exc = exc
+
+
+class _End:
+    """One socket of the relay, clear."""
+
+    def __init__(self, leg: Leg, loop: asyncio.AbstractEventLoop) -> None:
+        self.sock = leg.sock
+        self.name = leg.name
+        self.loop = loop
+        self.wire_in = 0
+        self.wire_out = 0
+        self.delivered = 0  # application bytes read from here and written to the other end
+        leg.sock.setblocking(False)
+
+    async def readable(self) -> None:
+        """Wait until a read would not wait."""
+        await _readable(self.loop, self.sock)
+
+    async def read_into(self, out: memoryview) -> int:
+        """Application bytes into ``out``; 0 at EOF."""
+        try:
+            n = await self.loop.sock_recv_into(self.sock, out)
+        except OSError as exc:
+            raise _ResetError(self) from exc
+        self.wire_in += n
+        return n
+
+    async def write(self, data: memoryview) -> None:
+        """Send application bytes; returns when the kernel took them all."""
+        try:
+            await self.loop.sock_sendall(self.sock, data)
+        except OSError as exc:
+            raise _ResetError(self) from exc
+        self.wire_out += len(data)
+
+    async def shutdown_write(self) -> None:
+        """Half-close toward the peer."""
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+        except OSError as exc:
+            raise _ResetError(self) from exc
+
+    def abort(self) -> None:
+        """Close with a reset (SO_LINGER on, timeout 0)."""
+        _abort(self.sock)
+
+    def close(self) -> None:
+        """Close cleanly: read what is left first, so that the kernel does not send RST."""
+        if self.sock.fileno() < 0:
+            return
+        with contextlib.suppress(OSError):  # BlockingIOError: nothing left
+            for _ in range(_DRAIN_READS):
+                if not self.sock.recv(65536):
+                    break
+        self.sock.close()
+
+
+class _TlsEnd(_End):
+    """One socket of the relay with TLS toward its peer."""
+
+    def __init__(self, leg: Leg, spec: TlsSpec, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(leg, loop)
+        self.spec = spec
+        self.incoming = ssl.MemoryBIO()
+        self.outgoing = ssl.MemoryBIO()
+        self.tls = spec.context.wrap_bio(
+            self.incoming, self.outgoing, server_side=spec.side == "server"
+        )
+        self.wlock = asyncio.Lock()  # one sender of outgoing records at a time, in order
+        self.tls_eof = False
+        self.shut = False
+
+    async def _fill(self) -> None:
+        """Socket -> incoming BIO (at most CHUNK bytes; see _SLACK)."""
+        await _readable(self.loop, self.sock)  # no buffer is held while waiting
+        raw = _RAW.take()
+        try:
+            n = await self.loop.sock_recv_into(self.sock, raw)
+            self.wire_in += n
+            if n:
+                self.incoming.write(raw[:n])
+            else:
+                self.incoming.write_eof()
+        finally:
+            _RAW.give(raw)
+
+    async def readable(self) -> None:
+        """Wait until a read would not wait: records already in, or the socket readable."""
+        if self.tls_eof or self.incoming.pending or self.tls.pending():
+            return
+        await _readable(self.loop, self.sock)
+
+    async def _flush(self) -> None:
+        """Outgoing BIO -> socket, everything it holds, also what is added meanwhile."""
+        async with self.wlock:
+            while True:
+                data = self.outgoing.read()
+                if not data:
+                    return
+                await self.loop.sock_sendall(self.sock, data)
+                self.wire_out += len(data)
+
+    def send_alert_now(self) -> None:
+        """Best effort, without waiting: the alert OpenSSL wrote for a failed handshake."""
+        data = self.outgoing.read()
+        if data and self.sock.fileno() >= 0:
+            with contextlib.suppress(OSError):
+                self.sock.send(data)
+
+    async def handshake(self) -> None:
+        """Do the handshake; raises what failed (ssl.SSLError, OSError)."""
+        while True:
+            try:
+                self.tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                pass
+            await self._flush()
+            await self._fill()
+        await self._flush()
+
+    def _drain(self, out: memoryview) -> int:
+        """Decrypt every complete record in the incoming BIO into ``out``."""
+        tls = self.tls
+        size = len(out)
+        total = 0
+        while total < size:
+            try:
+                n = tls.read(size - total, out[total:])
+            except ssl.SSLWantReadError:
+                break
+            except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+                # close_notify, or a FIN without one (a truncation that TLS peers such as
+                # Python's SSLSocket.close() commit routinely): the end of the data.
+                self.tls_eof = True
+                break
+            if not n:
+                self.tls_eof = True
+                break
+            total += int(n)
+        return total
+
+    async def read_into(self, out: memoryview) -> int:
+        """Application bytes into ``out`` (len >= CHUNK + _SLACK); 0 at EOF."""
+        if self.tls_eof:
+            return 0
+        try:
+            while True:
+                total = self._drain(out)
+                if total or self.tls_eof:
+                    return total
+                if self.outgoing.pending and not self.wlock.locked():
+                    await self._flush()  # e.g. a KeyUpdate answer; a busy writer sends it
+                await self._fill()
+        except ssl.SSLError as exc:
+            raise _TlsError(self, exc) from exc
+        except OSError as exc:
+            raise _ResetError(self) from exc
+
+    async def write(self, data: memoryview) -> None:
+        """Encrypt and send application bytes."""
+        try:
+            self.tls.write(data)
+            await self._flush()
+        except ssl.SSLError as exc:
+            raise _TlsError(self, exc) from exc
+        except OSError as exc:
+            raise _ResetError(self) from exc
+
+    async def shutdown_write(self) -> None:
+        """close_notify, then FIN."""
+        if not self.shut:
+            self.shut = True
+            # Sends close_notify. When the peer's has not come yet, unwrap() also tries to
+            # read it and says "want read": the reading pump will see it.
+            with contextlib.suppress(ssl.SSLError):
+                self.tls.unwrap()
+            try:
+                await self._flush()
+            except OSError as exc:
+                raise _ResetError(self) from exc
+        await super().shutdown_write()
+
+    def report(self, events: RelayEvents) -> None:
+        """The handshake's outcome to the events."""
+        suite = self.tls.cipher()
+        name = suite[0] if suite else ""
+        events.handshake(
+            self.name,
+            self.tls.version() or "",
+            name,
+            _CODE4.get(name, ""),
+            self.tls.getpeercert(binary_form=True),
+        )
+
+
+def _end(leg: Leg, loop: asyncio.AbstractEventLoop) -> _End:
+    return _End(leg, loop) if leg.tls is None else _TlsEnd(leg, leg.tls, loop)
+
+
+# --- the phases ------------------------------------------------------------------------------
+_Failure = tuple[str, int, str]  # leg name, return code, text
+
+
+async def _handshake(end: _TlsEnd, events: RelayEvents) -> _Failure | None:
+    timeout = end.spec.handshake_timeout or None
+    try:
+        await asyncio.wait_for(end.handshake(), timeout)
+    except Exception as exc:  # noqa: BLE001 - every failure becomes a return code
+        end.send_alert_now()
+        rc = rc_of(exc, side=end.spec.side)
+        return end.name, rc, f"{rc_text(rc)}: {exc or type(exc).__name__}"
+    end.report(events)
+    return None
+
+
+async def _handshakes(ends: list[_TlsEnd], events: RelayEvents) -> _Failure | None:
+    """Both legs' handshakes at once; the first failure, None when all succeeded."""
+    if len(ends) == 1:
+        return await _handshake(ends[0], events)
+    tasks = [asyncio.ensure_future(_handshake(end, events)) for end in ends]
+    try:
+        for next_done in asyncio.as_completed(tasks):
+            failure = await next_done
+            if failure is not None:
+                return failure
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return None
+
+
+async def _pump(src: _End, dst: _End) -> None:
+    """src -> dst until src's EOF, then half-close dst. One read in flight: backpressure.
+
+    The buffer is taken from the pool only once src is readable, and given back after
+    the write, so that idle connections hold none.
+    """
+    readable, read, write = src.readable, src.read_into, dst.write
+    while True:
+        await readable()
+        out = _PLAIN.take()
+        try:
+            n = await read(out)
+            if n:
+                await write(out[:n])
+        finally:
+            _PLAIN.give(out)
+        if not n:
+            break
+        src.delivered += n
+    await dst.shutdown_write()
+
+
+async def _pumps(a: _End, b: _End) -> BaseException | None:
+    """Both directions; the first failure (with the other direction stopped), or None."""
+    tasks = [
+        asyncio.ensure_future(_pump(a, b)),
+        asyncio.ensure_future(_pump(b, a)),
+    ]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    finally:
+        for task in tasks:
+            task.cancel()
+        outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    # A direction stopped because the other failed ends with CancelledError: not the cause.
+    failures = (o for o in outcomes if isinstance(o, BaseException))
+    return next((o for o in failures if not isinstance(o, asyncio.CancelledError)), None)
+
+
+def _count(result: RelayResult, a: _End, b: _End) -> None:
+    result.left_to_right, result.right_to_left = a.delivered, b.delivered
+    result.left_wire_in, result.left_wire_out = a.wire_in, a.wire_out
+    result.right_wire_in, result.right_wire_out = b.wire_in, b.wire_out
+
+
+async def relay(left: Leg, right: Leg, events: RelayEvents) -> RelayResult:
+    """Relay between two connected sockets until both directions end; close both.
+
+    TLS failures are reported with ``events.error`` (the AT-TLS return code of
+    :func:`pagent.stack.tlsrc.rc_of`) and end the connection with resets toward both peers,
+    as AT-TLS resets a connection whose handshake failed. ``events.closed`` gets the
+    result, which is also returned. Cancelling closes both sockets with resets.
+    """
+    loop = asyncio.get_running_loop()
+    result = RelayResult(left.name, right.name)
+    try:
+        a, b = _end(left, loop), _end(right, loop)
+    except Exception as exc:  # noqa: BLE001 - e.g. a socket already closed
+        _abort(left.sock)
+        _abort(right.sock)
+        result.outcome, result.failed_leg, result.rc = "failed", left.name, RC_INTERNAL
+        events.error(left.name, RC_INTERNAL, f"{rc_text(RC_INTERNAL)}: {exc!r}")
+        events.closed(result)
+        return result
+    try:
+        tls_ends = [end for end in (a, b) if isinstance(end, _TlsEnd)]
+        failure = await _handshakes(tls_ends, events) if tls_ends else None
+        if failure is None:
+            problem = await _pumps(a, b)
+            if problem is None:
+                a.close()
+                b.close()
+            elif isinstance(problem, _ResetError):
+                result.outcome, result.failed_leg = "reset", problem.end.name
+            elif isinstance(problem, _TlsError):
+                rc = rc_of(problem.exc, side=problem.end.spec.side)
+                failure = problem.end.name, rc, f"{rc_text(rc)}: {problem.exc}"
+            else:
+                failure = left.name, RC_INTERNAL, f"{rc_text(RC_INTERNAL)}: {problem!r}"
+    except asyncio.CancelledError:
+        a.abort()
+        b.abort()
+        result.outcome = "cancelled"
+        _count(result, a, b)
+        raise
+    except Exception as exc:  # noqa: BLE001 - one connection's failure never escapes
+        failure = left.name, RC_INTERNAL, f"{rc_text(RC_INTERNAL)}: {exc!r}"
+    a.abort()  # no-ops after a clean close
+    b.abort()
+    if failure is not None:
+        result.outcome, result.failed_leg, result.rc = "failed", failure[0], failure[1]
+        events.error(*failure)
+    _count(result, a, b)
+    events.closed(result)
+    return result
