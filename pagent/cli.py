@@ -121,13 +121,24 @@ def build_parser() -> argparse.ArgumentParser:
     job.add_argument("jobname", metavar="JOBNAME", help="the job name (1-8 characters)")
     job.add_argument("--user", metavar="USERID", help="the job's user id (default: $USER)")
     job.add_argument("--root", help="system root (default: cwd if it has etc/pagent.conf)")
-    job.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
+    job.add_argument(
+        "argv", nargs="*", metavar="-- COMMAND", help="the program and its arguments, after --"
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one pagent command."""
-    args = build_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    command: list[str] = []
+    if words[:1] == ["job"] and "--" in words:
+        # Everything after '--' is the job's own command line, options included; argparse
+        # would take them as pagent's (or refuse them after a positional).
+        cut = words.index("--")
+        words, command = words[:cut], words[cut + 1 :]
+    args = build_parser().parse_args(words)
+    if command:
+        args.argv = [*args.argv, *command]
     try:
         return _run(args)
     except BrokenPipeError:
@@ -156,8 +167,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "job":
         from pagent.commands.job import run_job
 
-        argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
-        return run_job((_root(args.root) or Path.cwd()).resolve(), args.jobname, args.user, argv)
+        root = (_root(args.root) or Path.cwd()).resolve()
+        return run_job(root, args.jobname, args.user, args.argv)
     if args.command == "serve":
         from pagent.service.daemon import serve
 

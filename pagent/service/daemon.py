@@ -12,8 +12,10 @@ handlers and the watcher only schedule it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
 import os
+import resource
 import shutil
 import signal
 import sys
@@ -28,6 +30,7 @@ from pagent.service.control import ControlServer, allowed_uids
 from pagent.service.pidfile import AlreadyRunningError, acquire
 from pagent.service.system import System
 from pagent.service.watch import ChainWatcher
+from pagent.stack.netns import NamespaceError
 from pagent.syslogd import Syslogd, SyslogdLoggerFactory, SyslogdRenderer
 
 SERVICE_JOBNAME = "PAGENTSV"  # pagent's own events in syslogd: the service, not a z/OS task
@@ -65,8 +68,15 @@ class Service:
         loop = asyncio.get_running_loop()
         for line in self.system.start():
             self.server.broadcast(line)
-        await self.server.start()
+        # The image's network comes first: once the socket answers, jobs can run in it.
+        network = await self.system.network.start()
+        try:
+            await self.server.start()
+        except BaseException:
+            await self.system.network.stop()
+            raise
         self.log.info("service_started", root=str(self.root), image=self.system.sysname)
+        self.log.info("data_path", state=network)
         self.watcher = ChainWatcher(loop, self._file_changed)
         self.system.on_pagent_files = self._aim
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -82,6 +92,7 @@ class Service:
             if self._interval is not None:
                 self._interval.cancel()
             self.watcher.stop()
+            await self.system.network.stop()
             self.system.close()
             await self.server.close()
 
@@ -150,12 +161,27 @@ def serve(root: Path) -> int:
                 f"without cleaning up (pid {lock.stale_pid})",
                 file=sys.stderr,
             )
+        raise_file_limit()
         service = Service(root)
         print(f"pagent serve: image {service.system.sysname} on {root}", file=sys.stderr)
-        asyncio.run(service.run())
+        try:
+            asyncio.run(service.run())
+        except NamespaceError as exc:  # DATAPATH ON and no data path can be built
+            print(f"pagent serve: {exc}", file=sys.stderr)
+            return 1
     finally:
         lock.release()
     return 0
+
+
+def raise_file_limit() -> None:
+    """Open files up to the hard limit: each relayed connection holds two or three sockets."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY:
+        hard = 1 << 20
+    if soft < hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def init(target: Path) -> int:

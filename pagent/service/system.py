@@ -28,13 +28,20 @@ from pagent.messages import format_message
 from pagent.policy.chain import load_chain, resolve_zos_path
 from pagent.policy.pasearch import render_ttls
 from pagent.policy.policy import merge
+from pagent.saf import racdcert
+from pagent.saf.rings import resolver
+from pagent.saf.store import SafStore
 from pagent.service.control import CommandResult
+from pagent.service.network import ImageNetwork
 from pagent.stack import Stack
 from pagent.syslogd import Syslogd
 
 DEFAULT_SYSNAME = "WG31"
 DEFAULT_PROFILE = "SYS1.TCPPARMS(PROFILE)"
 PAGENT_USERID = "PAGENT"  # the started task's user id (IEF695I's ASSIGNED TO USER) [UNV]
+TCPIP_USERID = "TCPIP"  # the stack's user id in its syslogd records (pagent-ops §7.3 example)
+RACF_ISSUER = "IBMUSER"  # who issues RACF commands at this console [UNV]
+RACF_VERBS = frozenset({"RACDCERT", "PERMIT", "SETROPTS", "SETR", "CONNECT"})
 
 HELP = [
     "S PAGENT                          start the Policy Agent",
@@ -47,7 +54,11 @@ HELP = [
     "D TCPIP,[stack],N,CONFIG          the stack's configuration: TTLS: YES|NO",
     "D TCPIP,[stack],N,TTLS            AT-TLS connections (EZD0101I)",
     "V TCPIP,[stack],OBEY,dsn          process an OBEY data set, e.g. SYS1.TCPPARMS(TTLS)",
+    "D TCPIP,[stack],N,TTLS,GROUP      the active AT-TLS groups",
+    "D TCPIP,[stack],N,TTLS,CONN,id,DETAIL  one connection in full",
     "F SYSLOGD,RESTART                 syslogd re-reads etc/syslog.conf",
+    "RACDCERT ID(user) GENCERT|ADDRING|CONNECT|LISTRING|LIST|REMOVE|DELRING ...",
+    "PERMIT IRR.DIGTCERT.LISTRING CLASS(FACILITY) ID(user) ACCESS(READ)",
     "HELP                              this list",
 ]
 
@@ -94,6 +105,15 @@ class System:
             for name, profile in stack_defs
         }
         self.agent = PolicyAgent(root=root, stacks=self.stacks, out=self._pagent_out, clock=clock)
+        self.saf = SafStore(root, clock)
+        self.network = ImageNetwork(
+            root,
+            self.sysname,
+            next(iter(self.stacks.values()), None),
+            resolver=resolver(self.saf),
+            log=self._ttls_log,
+            clock=clock,
+        )
         self._numbers = itertools.cycle(range(1, 10000))  # the console's rolling number
         self._asid = 0x3F
         self.pagent_pid = 0
@@ -134,6 +154,12 @@ class System:
             else:
                 self.broadcast(text)
 
+    def _ttls_log(self, facility: str, priority: str, text: str) -> None:
+        """AT-TLS runtime messages: the stack writes them to syslogd, tag TTLS (§5.1, §7.3)."""
+        stack = self.network.stack
+        name = stack.name if stack is not None else "TCPIP"
+        self.syslogd.log(facility, priority, name, TCPIP_USERID, os.getpid(), text, tag="TTLS")
+
     def start(self) -> list[str]:
         """Start the stacks (their profiles); the lines they write."""
         lines: list[str] = []
@@ -151,6 +177,8 @@ class System:
     async def command(self, text: str) -> CommandResult:
         """Run one operator command; its solicited response."""
         async with self.lock:  # one command at a time, as one console would
+            if text.split(maxsplit=1)[:1] and text.split(maxsplit=1)[0].upper() in RACF_VERBS:
+                return self._racf(text)
             parsed = mvs.parse(text)
             if isinstance(parsed, mvs.CommandError):
                 if parsed.rejected_by == "PAGENT" and not self.agent.active:
@@ -289,6 +317,12 @@ class System:
             return CommandResult([format_message("IEE341I", jobname=cmd.stack)], "rejected")
         ok, lines = stack.obey(cmd.dataset, cmd.echo())
         return CommandResult(lines, "ok" if ok else "failed")
+
+    def _racf(self, text: str) -> CommandResult:
+        """A RACF command (RACDCERT, PERMIT, SETROPTS, CONNECT) against the SAF store."""
+        done = racdcert.execute(self.saf, text.strip(), issuer=RACF_ISSUER)
+        self.network.key_rings_changed()
+        return CommandResult(list(done.lines), "ok" if done.ok else "failed")
 
     # --- other requests -------------------------------------------------------------------
     def status(self) -> dict[str, Any]:

@@ -2,10 +2,10 @@
 
 z/OS maps a connection with the job name and user id of the address space that owns the
 socket (ttls-language.md, TTLSRule Jobname/Userid). On Linux the owner of a local TCP
-endpoint is found the way ``ss -p`` and psutil do it (reference datapath-notes.md): the
-socket's inode is in ``/proc/.../net/tcp`` (or tcp6) as the namespace sees it, keyed by the
-local and remote address and port, and the process holding that inode has a
-``socket:[inode]`` link under ``/proc/PID/fd``.
+endpoint is found the way ``ss -p`` does it (reference datapath-notes.md): the kernel
+gives the socket's inode for its local and remote address and port
+(:mod:`pagent.stack.sockdiag`, in the image's namespace), and the process holding that
+inode has a ``socket:[inode]`` link under ``/proc/PID/fd``.
 
 The job name is the process's ``_BPX_JOBNAME`` environment variable when it has one (z/OS
 UNIX's own way of naming the job of a spawned process, which ``pagent job`` sets), else
@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import os
 import pwd
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-LISTEN = "0A"  # the TCP_LISTEN state in /proc/net/tcp
+from pagent.stack.sockdiag import SockDiag
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,61 +36,6 @@ class Owner:
 UNKNOWN = Owner(0, "", "")  # the process ended before the stack looked
 
 
-def _hex_address(address: str, port: int) -> str:
-    """An address and port as /proc/net/tcp spells them (host byte order per 32-bit word)."""
-    if ":" in address:
-        packed = socket.inet_pton(socket.AF_INET6, address)
-        words = [packed[i : i + 4][::-1] for i in range(0, 16, 4)]
-        text = b"".join(words).hex().upper()
-    else:
-        text = socket.inet_aton(address)[::-1].hex().upper()
-    return f"{text}:{port:04X}"
-
-
-def _mapped(address: str) -> str:
-    """The IPv4-mapped IPv6 form of an IPv4 address, as tcp6 lists a dual-stack socket."""
-    return address if ":" in address else f"::ffff:{address}"
-
-
-def _rows(path: Path) -> list[list[str]]:
-    try:
-        lines = path.read_text("ascii").splitlines()[1:]
-    except OSError:
-        return []
-    return [line.split() for line in lines]
-
-
-def endpoint_inode(net: Path, local: tuple[str, int], remote: tuple[str, int]) -> int | None:
-    """The inode of the connected socket local->remote, from the namespace's net dir."""
-    wanted = [
-        ("tcp", _hex_address(*local), _hex_address(*remote)),
-        (
-            "tcp6",
-            _hex_address(_mapped(local[0]), local[1]),
-            _hex_address(_mapped(remote[0]), remote[1]),
-        ),
-    ]
-    for table, loc, rem in wanted:
-        for row in _rows(net / table):
-            if len(row) > 9 and row[1] == loc and row[2] == rem and row[9] != "0":
-                return int(row[9])
-    return None
-
-
-def listener_inode(net: Path, address: str, port: int) -> int | None:
-    """The inode of the socket listening on ``address:port`` (or on any address)."""
-    suffix = f":{port:04X}"
-    exact = {_hex_address(address, port), _hex_address(_mapped(address), port)}
-    fallback: int | None = None
-    for table in ("tcp", "tcp6"):
-        for row in _rows(net / table):
-            if len(row) > 9 and row[3] == LISTEN and row[1].endswith(suffix):
-                if row[1] in exact:
-                    return int(row[9])
-                fallback = fallback or int(row[9])  # a wildcard (0.0.0.0 or ::) listener
-    return fallback
-
-
 def pids_in_namespace(ns_inode: int) -> list[int]:
     """The processes whose network namespace is the image's."""
     pids: list[int] = []
@@ -104,24 +48,6 @@ def pids_in_namespace(ns_inode: int) -> list[int]:
         except OSError:
             continue
     return pids
-
-
-def pid_of_inode(inode: int, pids: list[int]) -> int | None:
-    """The first of ``pids`` that holds socket ``inode``."""
-    target = f"socket:[{inode}]"
-    for pid in pids:
-        try:
-            fds = os.scandir(f"/proc/{pid}/fd")
-        except OSError:
-            continue
-        with fds:
-            for fd in fds:
-                try:
-                    if os.readlink(fd.path) == target:
-                        return pid
-                except OSError:
-                    continue
-    return None
 
 
 def _environ(pid: int) -> dict[str, str]:
@@ -145,18 +71,61 @@ def describe(pid: int) -> Owner:
     except OSError:
         return UNKNOWN
     env = _environ(pid)
-    try:
-        user = pwd.getpwuid(uid).pw_name
-    except KeyError:
-        user = str(uid)
     jobname = env.get("_BPX_JOBNAME") or comm
-    userid = env.get("_BPX_USERID") or user
+    userid = env.get("_BPX_USERID") or user_name(uid)
     return Owner(pid, jobname.upper()[:8], userid.upper()[:8])
 
 
-def owner(inode: int | None, ns_inode: int) -> Owner:
-    """The owner of socket ``inode`` among the image's processes."""
-    if inode is None:
-        return UNKNOWN
-    pid = pid_of_inode(inode, pids_in_namespace(ns_inode))
-    return UNKNOWN if pid is None else describe(pid)
+def _socket_inodes(pids: list[int]) -> dict[int, int]:
+    """Every socket inode the processes hold, with the pid that holds it."""
+    found: dict[int, int] = {}
+    for pid in pids:
+        try:
+            fds = os.scandir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        with fds:
+            for fd in fds:
+                try:
+                    link = os.readlink(fd.path)
+                except OSError:
+                    continue
+                if link.startswith("socket:["):
+                    found.setdefault(int(link[8:-1]), pid)
+    return found
+
+
+def user_name(uid: int) -> str:
+    """A Linux user as a z/OS user id: upper case, at most 8 characters."""
+    try:
+        return pwd.getpwuid(uid).pw_name.upper()[:8]
+    except KeyError:
+        return str(uid)[:8]
+
+
+class OwnerFinder:
+    """Owners of the image's endpoints, found through sock_diag and kept socket maps.
+
+    The processes of the image and the sockets they hold are remembered between lookups;
+    a socket not among them (a new connection) makes the finder look again. Called from
+    the data path's worker threads, so its state is replaced, never changed in place.
+    """
+
+    def __init__(self, diag: SockDiag, ns_inode: int) -> None:
+        self._diag = diag
+        self._ns_inode = ns_inode
+        self._sockets: dict[int, int] = {}
+
+    def owner_of(self, local: tuple[str, int], remote: tuple[str, int]) -> Owner:
+        """The owner of socket local->remote, or of the one listening on ``local``."""
+        found = self._diag.find(local, remote)
+        if found is None:
+            return UNKNOWN
+        pid = self._sockets.get(found.inode)
+        if pid is None:
+            self._sockets = _socket_inodes(pids_in_namespace(self._ns_inode))
+            pid = self._sockets.get(found.inode)
+        if pid is None:  # gone already: the socket's uid is all there is
+            return Owner(0, "", user_name(found.uid))
+        described = describe(pid)
+        return described if described.pid else Owner(0, "", user_name(found.uid))

@@ -6,72 +6,56 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 from pagent.stack import owners
-
-HEADER = (
-    "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt"
-    "   uid  timeout inode\n"
-)
+from pagent.stack.sockdiag import SockDiag
 
 
-def _row(local: str, remote: str, state: str, inode: int) -> str:
-    queues = "00000000:00000000 00:00000000 00000000"
-    return f"   0: {local} {remote} {state} {queues}     0        0 {inode} 1\n"
+@pytest.fixture(name="diag")
+def fixture_diag() -> Iterator[SockDiag]:
+    diag = SockDiag.make()
+    yield diag
+    diag.close()
 
 
-def test_hex_address_is_host_order_as_proc_net_tcp_spells_it():
-    assert owners._hex_address("127.0.0.1", 9443) == "0100007F:24E3"
+def _here() -> int:
+    return os.stat("/proc/self/ns/net").st_ino
 
 
-def test_hex_address_of_ipv6_loopback():
-    assert owners._hex_address("::1", 80) == "00000000000000000000000001000000:0050"
-
-
-def test_endpoint_inode_finds_the_connected_socket(tmp_path: Path):
-    (tmp_path / "tcp").write_text(
-        HEADER
-        + _row("0100007F:24E3", "00000000:0000", "0A", 11)
-        + _row("0100007F:A0B0", "0100007F:24E3", "01", 22)
-    )
-    assert owners.endpoint_inode(tmp_path, ("127.0.0.1", 0xA0B0), ("127.0.0.1", 9443)) == 22
-
-
-def test_endpoint_inode_is_none_when_the_socket_is_gone(tmp_path: Path):
-    (tmp_path / "tcp").write_text(HEADER)
-    assert owners.endpoint_inode(tmp_path, ("127.0.0.1", 1), ("127.0.0.1", 2)) is None
-
-
-def test_listener_inode_prefers_the_exact_address_over_a_wildcard(tmp_path: Path):
-    (tmp_path / "tcp").write_text(
-        HEADER
-        + _row("00000000:24E3", "00000000:0000", "0A", 11)
-        + _row("0100007F:24E3", "00000000:0000", "0A", 12)
-    )
-    assert owners.listener_inode(tmp_path, "127.0.0.1", 9443) == 12
-
-
-def test_listener_inode_takes_a_wildcard_listener(tmp_path: Path):
-    (tmp_path / "tcp").write_text(HEADER + _row("00000000:24E3", "00000000:0000", "0A", 11))
-    assert owners.listener_inode(tmp_path, "127.0.0.1", 9443) == 11
-
-
-def test_listener_inode_ignores_connected_sockets_on_the_port(tmp_path: Path):
-    (tmp_path / "tcp").write_text(HEADER + _row("0100007F:24E3", "0100007F:A0B0", "01", 11))
-    assert owners.listener_inode(tmp_path, "127.0.0.1", 9443) is None
-
-
-def test_real_listener_is_owned_by_this_process():
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen()
+def test_finder_names_the_process_holding_a_connected_socket(diag: SockDiag):
+    with socket.create_server(("127.0.0.1", 0)) as server:
         port = server.getsockname()[1]
-        net = Path(f"/proc/{os.getpid()}/net")
-        inode = owners.listener_inode(net, "127.0.0.1", port)
-        assert inode is not None
-        ns = os.stat("/proc/self/ns/net").st_ino
-        assert owners.owner(inode, ns).pid == os.getpid()
+        with socket.create_connection(("127.0.0.1", port)) as client:
+            accepted, _ = server.accept()
+            with accepted:
+                finder = owners.OwnerFinder(diag, _here())
+                found = finder.owner_of(client.getsockname(), ("127.0.0.1", port))
+    assert found.pid == os.getpid()
+
+
+def test_finder_names_the_listener_when_no_connection_has_that_address(diag: SockDiag):
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        finder = owners.OwnerFinder(diag, _here())
+        found = finder.owner_of(("127.0.0.1", port), ("127.0.0.1", 40000))
+    assert found.pid == os.getpid()
+
+
+def test_finder_says_unknown_when_no_socket_matches(diag: SockDiag):
+    finder = owners.OwnerFinder(diag, _here())
+    assert finder.owner_of(("127.0.0.1", 1), ("127.0.0.1", 2)) == owners.UNKNOWN
+
+
+def test_finder_falls_back_to_the_socket_s_uid_when_its_process_is_not_in_the_image(diag: SockDiag):
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        finder = owners.OwnerFinder(diag, ns_inode=0)  # no process has it
+        found = finder.owner_of(("127.0.0.1", port), ("127.0.0.1", 40000))
+    assert found == owners.Owner(0, "", owners.user_name(os.getuid()))
 
 
 def test_describe_takes_the_job_name_and_user_id_from_bpx_variables():

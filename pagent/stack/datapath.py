@@ -1,0 +1,470 @@
+"""The stack's data path: live TCP connections of the image's programs, secured by policy.
+
+Every new TCP connection in the image's namespace is redirected to the stack
+(:mod:`pagent.stack.netns`). For each one the stack:
+
+1. reads where it was going (``SO_ORIGINAL_DST``) and who owns both ends
+   (:mod:`pagent.stack.owners`);
+2. connects onward, from a marked socket that is not redirected again;
+3. maps each end to the installed AT-TLS policy as z/OS maps a TCP endpoint: the client's
+   end as Outbound, the server's end as Inbound, each with its own connection ID, job name
+   and user id (:class:`pagent.stack.connections.Endpoint`);
+4. relays the bytes (:mod:`pagent.stack.relay`), doing the TLS handshake that each end's
+   effective actions ask for toward that end's peer: the client's end on the wire to the
+   server, the server's end on the wire to the client; both at once when both ask;
+5. writes the runtime messages that each end's Trace level selects (pagent-ops §5.2, §5.3):
+   EZD1281I when mapped, EZD1283I for the handshake, EZD1286I (and EZD1287I on the
+   console) for a failure.
+
+No rule, TTLSEnabled Off, or the stack in NOTTLS: the bytes pass in clear, as on z/OS. An
+endpoint keeps the actions it was mapped with until it closes (stale actions, §4.6).
+A failure of one connection never stops the stack: it is reported and that connection ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from pagent.messages import format_lines, format_message
+from pagent.policy.effective import Effective, effective
+from pagent.policy.matching import Connection
+from pagent.saf.material import KeyringResolver, RingError, RingMaterial
+from pagent.stack import owners
+from pagent.stack.connections import (
+    ENABLED,
+    FAILED,
+    IN_PROGRESS,
+    NO_POLICY,
+    NO_TTLS,
+    NOT_ENABLED,
+    SECURE,
+    Endpoint,
+)
+from pagent.stack.netns import ImageNamespace, original_destination
+from pagent.stack.relay import Leg, RelayResult, relay
+from pagent.stack.sockdiag import SockDiag
+from pagent.stack.stack import Stack
+from pagent.stack.tlsconfig import TlsSetupError, TlsSpec, build_spec
+
+TRACE_JOBLOG = 1  # EZD1287I to the TCP/IP job log and console (§5.2)
+TRACE_ERROR = 2  # EZD1286I
+TRACE_INFO = 4  # EZD1281I
+TRACE_EVENT = 8  # EZD1283I
+NO_RING = 202  # no key ring could be opened (§5.4)
+
+
+Identify = Callable[[tuple[str, int], tuple[str, int]], tuple[owners.Owner, owners.Owner]]
+"""(client endpoint, server endpoint) -> (owner of the client's end, of the listener)."""
+
+
+class AtTlsLog(Protocol):
+    """Where the stack's AT-TLS messages go: syslogd (facility, priority, message text)."""
+
+    def __call__(self, facility: str, priority: str, text: str) -> None: ...
+
+
+def _plain(address: str) -> str:
+    return address[7:] if address.startswith("::ffff:") else address
+
+
+def ebcdic_hex(code: str) -> str:
+    """A cipher code as EZD1283I shows it: its EBCDIC bytes in hex (``0035`` -> F0F0F3F5)."""
+    return code.encode("cp037").hex().upper()
+
+
+@dataclass
+class _Pair:
+    """The two endpoints of one intercepted connection."""
+
+    client: Endpoint  # the connecting program's end: Outbound
+    server: Endpoint | None  # the listening program's end: Inbound
+
+
+class DataPath:
+    """The interception listener of one stack and the connections it relays."""
+
+    def __init__(
+        self,
+        stack: Stack,
+        namespace: ImageNamespace,
+        *,
+        resolver: KeyringResolver,
+        log: AtTlsLog,
+        clock: Callable[[], datetime],
+        identify: Identify | None = None,
+    ) -> None:
+        self.stack = stack
+        self.namespace = namespace
+        self.resolver = resolver
+        self.log = log
+        self.clock = clock
+        self._listeners: list[socket.socket] = []
+        self._accepting: list[asyncio.Task[None]] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._specs: dict[tuple[int, int, str, str], tuple[Effective, TlsSpec]] = {}
+        self._ns_inode = 0
+        self._diag: SockDiag | None = None
+        self._finder: owners.OwnerFinder | None = None
+        self._identify = identify or self._owners
+
+    # --- life -----------------------------------------------------------------------------
+    async def start(self) -> int:
+        """Listen in the namespace and redirect its TCP connections here; the port."""
+        v4 = self.namespace.listener(socket.AF_INET)
+        port = int(v4.getsockname()[1])
+        self._listeners.append(v4)
+        with contextlib.suppress(OSError):  # a kernel without IPv6 still has IPv4
+            self._listeners.append(self.namespace.listener(socket.AF_INET6, port))
+        self.namespace.redirect_to(port)
+        self._ns_inode = self.namespace.inode()
+        self._diag = self.namespace.call(SockDiag.make)
+        self._finder = owners.OwnerFinder(self._diag, self._ns_inode)
+        for listener in self._listeners:
+            self._accepting.append(asyncio.create_task(self._accept(listener)))
+        return port
+
+    async def stop(self) -> None:
+        """Stop accepting and end the connections in progress."""
+        for task in (*self._accepting, *self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._accepting, *self._tasks, return_exceptions=True)
+        self._accepting.clear()
+        for listener in self._listeners:
+            listener.close()
+        self._listeners.clear()
+        if self._diag is not None:
+            self._diag.close()
+            self._diag = None
+
+    def forget_environments(self) -> None:
+        """Key rings changed (RACDCERT): build TLS environments afresh for new connections."""
+        self._specs.clear()
+
+    async def _accept(self, listener: socket.socket) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                sock, address = await loop.sock_accept(listener)
+            except OSError:  # EMFILE and friends: keep the stack up, try again shortly
+                await asyncio.sleep(0.05)
+                continue
+            task = asyncio.create_task(self._connection(sock, address))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    # --- one connection -------------------------------------------------------------------
+    async def _connection(self, sock: socket.socket, address: tuple[object, ...]) -> None:
+        loop = asyncio.get_running_loop()
+        upstream: socket.socket | None = None
+        pair: _Pair | None = None
+        try:
+            sock.setblocking(False)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            dst_ip, dst_port = original_destination(sock)
+            src_ip, src_port = _plain(str(address[0])), int(str(address[1]))
+            client_owner, server_owner = await loop.run_in_executor(
+                None, self._identify, (src_ip, src_port), (dst_ip, dst_port)
+            )
+            pair = _Pair(
+                self._map(
+                    Connection(
+                        "outbound",
+                        src_ip,
+                        src_port,
+                        dst_ip,
+                        dst_port,
+                        client_owner.jobname,
+                        client_owner.userid,
+                    ),
+                    client_owner.pid,
+                ),
+                None,
+            )
+            family = socket.AF_INET6 if ":" in dst_ip else socket.AF_INET
+            upstream = self.namespace.outbound(family)
+            try:
+                await asyncio.wait_for(loop.sock_connect(upstream, (dst_ip, dst_port)), 30)
+            except (OSError, TimeoutError):
+                _reset(sock)  # the redirect already accepted: a reset is the refusal
+                return
+            if server_owner.pid:
+                pair.server = self._map(
+                    Connection(
+                        "inbound",
+                        dst_ip,
+                        dst_port,
+                        src_ip,
+                        src_port,
+                        server_owner.jobname,
+                        server_owner.userid,
+                    ),
+                    server_owner.pid,
+                )
+                pair.server.peer = pair.client.connid
+                pair.client.peer = pair.server.connid
+            for endpoint in (pair.client, pair.server):
+                if endpoint is not None:
+                    self._announce(endpoint)
+            await self._pump(sock, upstream, pair)
+        except asyncio.CancelledError:
+            _reset(sock)
+            if upstream is not None:
+                _reset(upstream)
+            raise
+        except Exception as exc:  # noqa: BLE001 - one connection's failure never stops the stack
+            if pair is not None:
+                self._failed(pair.client, 3, f"internal error: {exc}")
+        finally:
+            for s in (sock, upstream):
+                if s is not None and s.fileno() >= 0:
+                    s.close()
+            if pair is not None:
+                self.stack.connections.remove(pair.client.connid)
+                if pair.server is not None:
+                    self.stack.connections.remove(pair.server.connid)
+
+    def _owners(
+        self, client: tuple[str, int], server: tuple[str, int]
+    ) -> tuple[owners.Owner, owners.Owner]:
+        """Who holds the client's end, and who listens at the destination."""
+        finder = self._finder
+        if finder is None:
+            return owners.UNKNOWN, owners.UNKNOWN
+        return finder.owner_of(client, server), finder.owner_of(server, client)
+
+    def _map(self, conn: Connection, pid: int) -> Endpoint:
+        """Map one endpoint to the installed policy and register it (§4.6)."""
+        stack = self.stack
+        endpoint = Endpoint(
+            connid=stack.connections.next_connid(),
+            conn=conn,
+            pid=pid,
+            opened=self.clock(),
+            policy_state=NO_TTLS,
+        )
+        if stack.ttls:
+            rule = stack.map_connection(conn)
+            policy = stack.policy
+            if rule is None or policy is None:
+                endpoint.policy_state = NO_POLICY
+            else:
+                eff = effective(policy, rule)
+                endpoint.rule, endpoint.effective, endpoint.policy = rule, eff, policy
+                endpoint.policy_state = ENABLED if eff.enabled else NOT_ENABLED
+                endpoint.grpid = stack.connections.action_id("group", eff.actions.group)
+                endpoint.envid = stack.connections.action_id("env", eff.actions.environment)
+                if endpoint.tls:
+                    endpoint.security = IN_PROGRESS
+        stack.connections.add(endpoint)
+        return endpoint
+
+    def _spec(self, endpoint: Endpoint) -> TlsSpec:
+        """The TLS environment of an endpoint, built once per action set and user."""
+        eff = endpoint.effective
+        assert eff is not None  # only called for endpoints with AT-TLS on
+        key = (
+            id(eff.actions.environment),
+            id(eff.actions.connection),
+            endpoint.conn.userid,
+            eff.handshake_role or "",
+        )
+        cached = self._specs.get(key)
+        if cached is not None:  # the entry keeps its actions alive, so their ids are theirs
+            return cached[1]
+        material: RingMaterial | None = None
+        if eff.keyring is not None and eff.keyring.keyring:
+            label = eff.advanced.get("CertificateLabel")
+            material = self.resolver(
+                str(eff.keyring.keyring), endpoint.conn.userid, str(label) if label else None
+            )
+        else:
+            raise RingError(NO_RING, "the environment names no key ring")
+        spec = build_spec(eff, material)
+        self._specs[key] = (eff, spec)
+        return spec
+
+    async def _pump(self, client: socket.socket, upstream: socket.socket, pair: _Pair) -> None:
+        """Relay, with TLS on the wire where the endpoints ask for it."""
+        out_spec = in_spec = None
+        try:
+            if pair.client.tls:
+                out_spec = self._spec(pair.client)
+            if pair.server is not None and pair.server.tls:
+                in_spec = self._spec(pair.server)
+        except (RingError, TlsSetupError) as exc:
+            failing = pair.client if out_spec is None and pair.client.tls else pair.server
+            assert failing is not None
+            self._failed(failing, exc.rc, str(exc))
+            _reset(client)
+            _reset(upstream)
+            return
+        events = _Events(self, pair)
+        if out_spec is not None and in_spec is not None:
+            # Both ends secured by this stack: a real handshake between them on a wire of
+            # the stack's own, each side with its own environment. A TCP pair, not a Unix
+            # socket pair, so that a reset crosses it as a reset.
+            wire_client, wire_server = _tcp_pair()
+            try:
+                await asyncio.gather(
+                    relay(Leg(client, None, "app"), Leg(wire_client, out_spec, "out"), events),
+                    relay(Leg(wire_server, in_spec, "in"), Leg(upstream, None, "app"), events),
+                )
+            finally:
+                wire_client.close()
+                wire_server.close()
+            return
+        left = Leg(client, in_spec, "in")
+        right = Leg(upstream, out_spec, "out")
+        await relay(left, right, events)
+
+    # --- messages -------------------------------------------------------------------------
+    def _syslog(self, endpoint: Endpoint, priority: str, text: str) -> None:
+        eff = endpoint.effective
+        facility = "daemon"
+        if eff is not None and str(eff.group_advanced.get("SyslogFacility", "")).lower() == "auth":
+            facility = "auth"
+        # The text starts with the stack's creation time and job name (§5.1, §7.3).
+        stamp = self.clock().strftime("%H:%M:%S")
+        self.log(facility, priority, f"{stamp} {self.stack.name:<8} {text}")
+
+    def _announce(self, endpoint: Endpoint) -> None:
+        """EZD1281I for an endpoint mapped to a rule, at Trace 4 (§5.2, §5.3)."""
+        eff, rule = endpoint.effective, endpoint.rule
+        if eff is None or rule is None or not eff.trace & TRACE_INFO:
+            return
+        acts = eff.actions
+        conn = endpoint.conn
+        self._syslog(
+            endpoint,
+            "info",
+            format_message(
+                "EZD1281I",
+                connid=endpoint.connid,
+                local_ip=conn.local_ip,
+                local_port=conn.local_port,
+                remote_ip=conn.remote_ip,
+                remote_port=conn.remote_port,
+                jobname=conn.jobname or "*",
+                userid=conn.userid or "*",
+                type=endpoint.type,
+                status=endpoint.policy_state,
+                rule=rule.name,
+                group_action=acts.group.name if acts.group else "",
+                environment_action=acts.environment.name if acts.environment else "",
+                connection_action=acts.connection.name if acts.connection else "",
+            ),
+        )
+
+    def handshake_done(
+        self, endpoint: Endpoint, version: str, cipher: str, code4: str, peer_cert: bytes | None
+    ) -> None:
+        """Record a completed handshake; EZD1283I at Trace 8 (§0.1 workshop step 14)."""
+        endpoint.security = SECURE
+        endpoint.protocol = version.upper().replace("TLSV", "TLSV")
+        endpoint.cipher_name = cipher
+        endpoint.cipher_code = code4
+        eff = endpoint.effective
+        if eff is None or not eff.trace & TRACE_EVENT:
+            return
+        # The two words before the protocol are System SSL storage addresses on z/OS; pagent
+        # shows stable stand-ins made of the IDs (docs/fidelity.md).
+        handles = (
+            f"{0x5011500000 + endpoint.envid * 0x1000:016X} {0x5011520000 + endpoint.connid:016X}"
+        )
+        protocol = version.upper()
+        data = f"{handles} {protocol} {ebcdic_hex(code4) if code4 else cipher}"
+        self._syslog(
+            endpoint,
+            "debug",
+            format_message(
+                "EZD1283I",
+                grpid=endpoint.grpid,
+                envid=endpoint.envid,
+                connid=endpoint.connid,
+                rc=0,
+                event="Initial Handshake",
+                data=data,
+            ),
+        )
+
+    def _failed(
+        self, endpoint: Endpoint, rc: int, reason: str, event: str = "Initial Handshake"
+    ) -> None:
+        """EZD1286I at Trace 2 and EZD1287I at Trace 1 for a failed endpoint (§5.2, §5.3)."""
+        endpoint.security = FAILED
+        endpoint.rc = rc
+        eff = endpoint.effective
+        trace = eff.trace if eff is not None else TRACE_ERROR
+        conn = endpoint.conn
+        fields: dict[str, Any] = {
+            "grpid": endpoint.grpid,
+            "envid": endpoint.envid,
+            "connid": endpoint.connid,
+            "local_ip": conn.local_ip,
+            "local_port": conn.local_port,
+            "remote_ip": conn.remote_ip,
+            "remote_port": conn.remote_port,
+            "jobname": conn.jobname or "*",
+            "userid": conn.userid or "*",
+            "rule": endpoint.rule.name if endpoint.rule else "*",
+            "rc": rc,
+            "event": event,
+        }
+        if trace & TRACE_ERROR:
+            self._syslog(endpoint, "err", format_message("EZD1286I", **fields))
+        if trace & TRACE_JOBLOG:
+            self.stack.emit_lines(format_lines("EZD1287I", **fields))
+        del reason  # the RC says it; the reason is for pagent's own log
+
+
+class _Events:
+    """The relay's reports, turned into endpoint state and messages."""
+
+    def __init__(self, path: DataPath, pair: _Pair) -> None:
+        self.path = path
+        self.pair = pair
+
+    def _endpoint(self, leg: str) -> Endpoint | None:
+        return self.pair.client if leg == "out" else self.pair.server
+
+    def handshake(
+        self, leg: str, version: str, cipher: str, cipher_code4: str, peer_cert_der: bytes | None
+    ) -> None:
+        endpoint = self._endpoint(leg)
+        if endpoint is not None:
+            self.path.handshake_done(endpoint, version, cipher, cipher_code4, peer_cert_der)
+
+    def error(self, leg: str, rc: int, text: str) -> None:
+        endpoint = self._endpoint(leg)
+        if endpoint is not None:
+            self.path._failed(endpoint, rc, text)
+
+    def closed(self, result: RelayResult) -> None:
+        del result
+
+
+def _tcp_pair() -> tuple[socket.socket, socket.socket]:
+    """Two connected loopback TCP sockets of the service's own namespace, non-blocking."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        one = socket.create_connection(listener.getsockname())
+        other, _address = listener.accept()
+    for sock in (one, other):
+        sock.setblocking(False)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return one, other
+
+
+def _reset(sock: socket.socket) -> None:
+    """Close with a reset (SO_LINGER 0): the peer sees ECONNRESET, as for a refused connect."""
+    if sock.fileno() < 0:
+        return
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
