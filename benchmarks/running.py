@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import signal
 import subprocess
@@ -37,13 +38,24 @@ class Running:
 
 
 @contextmanager
-def service(rules: int | None = None) -> Iterator[Running]:
-    """A fresh root (with a ``rules``-rule policy if given) and ``pagent serve`` on it."""
+def service(rules: int | None = None, *, datapath: str = "OFF") -> Iterator[Running]:
+    """A fresh root (with a ``rules``-rule policy if given) and ``pagent serve`` on it.
+
+    ``datapath`` (AUTO, ON or OFF) replaces the root's ``DATAPATH`` statement of
+    etc/system.conf; OFF by default, so that benchmarks build no network namespace.
+    """
+    if datapath.upper() not in ("AUTO", "ON", "OFF"):
+        raise ValueError(f"datapath must be AUTO, ON or OFF, not {datapath!r}")
     base = Path(tempfile.mkdtemp(prefix="pb", dir="/tmp"))  # short: socket paths are limited
     root = base / "r"
     subprocess.run(
         [sys.executable, "-m", "pagent", "init", str(root)], check=True, capture_output=True
     )
+    conf = root / "etc" / "system.conf"
+    text, count = re.subn(
+        r"^DATAPATH[ \t]+\S+", f"DATAPATH  {datapath.upper()}", conf.read_text("utf-8"), flags=re.M
+    )
+    conf.write_text(text if count else f"{text}DATAPATH  {datapath.upper()}\n", "utf-8")
     if rules is not None:
         (root / POLICY).write_text(policy_text(rules), "utf-8")
     with (base / "serve.err").open("wb") as err:

@@ -169,9 +169,9 @@ class DataPath:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             dst_ip, dst_port = original_destination(sock)
             src_ip, src_port = _plain(str(address[0])), int(str(address[1]))
-            client_owner, server_owner = await loop.run_in_executor(
-                None, self._identify, (src_ip, src_port), (dst_ip, dst_port)
-            )
+            # A few netlink round trips and /proc reads, mostly from caches: cheaper inline
+            # than a trip to a worker thread (benchmarks/bench_datapath.py).
+            client_owner, server_owner = self._identify((src_ip, src_port), (dst_ip, dst_port))
             pair = _Pair(
                 self._map(
                     Connection(

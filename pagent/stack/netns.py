@@ -18,6 +18,7 @@ them :func:`available` says why and the stack runs without a data path.
 
 from __future__ import annotations
 
+import collections
 import ctypes
 import hashlib
 import os
@@ -38,6 +39,7 @@ NETNS_DIR = Path("/var/run/netns")
 ETC_NETNS = Path("/etc/netns")  # ip netns exec bind-mounts /etc/netns/NAME/* over /etc/*
 CLONE_NEWNET = 0x40000000
 SO_ORIGINAL_DST = 80  # linux/netfilter_ipv4.h; IP6T_SO_ORIGINAL_DST is 80 too
+SPARE_LOW, SPARE_HIGH = 16, 64  # spare onward sockets: refill below LOW, up to HIGH
 STACK_MARK = 0x5041  # 'PA': the stack's own connections are not redirected again
 IMAGE_ADDRESS = "127.0.0.1"  # the image's home address inside its namespace
 
@@ -100,6 +102,8 @@ class ImageNamespace:
         )
         self._thread: threading.Thread | None = None
         self.thread_id = 0  # the native id of the thread in the namespace (/proc/.../task/)
+        self._spares: dict[socket.AddressFamily, collections.deque[socket.socket]] = {}
+        self._refilling: set[socket.AddressFamily] = set()
 
     @property
     def path(self) -> Path:
@@ -139,6 +143,9 @@ class ImageNamespace:
             self._jobs.put(None)
             self._thread.join(timeout=5)
             self._thread = None
+        for spare in self._spares.values():
+            while spare:
+                spare.popleft().close()
         if self.path.exists():
             subprocess.run(["ip", "netns", "del", self.name], capture_output=True, check=False)
         shutil.rmtree(ETC_NETNS / self.name, ignore_errors=True)
@@ -183,16 +190,28 @@ class ImageNamespace:
         return self.call(make)
 
     def outbound(self, family: socket.AddressFamily) -> socket.socket:
-        """A marked, non-blocking socket in the namespace for the stack's onward connection."""
+        """A marked, non-blocking socket in the namespace for the stack's onward connection.
 
-        def make() -> socket.socket:
-            sock = socket.socket(family, socket.SOCK_STREAM)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, STACK_MARK)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock.setblocking(False)
-            return sock
+        Sockets are made ahead by the namespace's thread, a batch at a time, so that a new
+        connection does not wait for a trip to that thread (benchmarks/bench_datapath.py).
+        """
+        spare = self._spares.setdefault(family, collections.deque())
+        if len(spare) <= SPARE_LOW and family not in self._refilling:
+            self._refilling.add(family)
+            self._jobs.put((lambda: self._refill(family), Future()))
+        try:
+            return spare.popleft()
+        except IndexError:
+            return self.call(lambda: _outbound_socket(family))
 
-        return self.call(make)
+    def _refill(self, family: socket.AddressFamily) -> None:
+        """On the namespace's thread: top the spare sockets up."""
+        spare = self._spares[family]
+        try:
+            while len(spare) < SPARE_HIGH:
+                spare.append(_outbound_socket(family))
+        finally:
+            self._refilling.discard(family)
 
     def proc_net(self, name: str) -> Path:
         """``/proc/.../net/NAME`` as the namespace sees it (tcp, tcp6)."""
@@ -205,6 +224,14 @@ class ImageNamespace:
     def exec_argv(self) -> list[str]:
         """The command prefix that runs a program inside the image."""
         return ["ip", "netns", "exec", self.name]
+
+
+def _outbound_socket(family: socket.AddressFamily) -> socket.socket:
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, STACK_MARK)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.setblocking(False)
+    return sock
 
 
 def original_destination(sock: socket.socket) -> tuple[str, int]:

@@ -114,17 +114,31 @@ class OwnerFinder:
     def __init__(self, diag: SockDiag, ns_inode: int) -> None:
         self._diag = diag
         self._ns_inode = ns_inode
+        self._pids: list[int] = []
         self._sockets: dict[int, int] = {}
+
+    def _pid_of(self, inode: int) -> int | None:
+        """The holder of ``inode``: known sockets, then known processes, then all of them.
+
+        A new connection is mostly made by a process already seen, so listing the image's
+        processes again (a stat of every /proc/PID/ns/net) is the last resort.
+        """
+        pid = self._sockets.get(inode)
+        if pid is None:
+            self._sockets = _socket_inodes(self._pids)
+            pid = self._sockets.get(inode)
+        if pid is None:
+            self._pids = pids_in_namespace(self._ns_inode)
+            self._sockets = _socket_inodes(self._pids)
+            pid = self._sockets.get(inode)
+        return pid
 
     def owner_of(self, local: tuple[str, int], remote: tuple[str, int]) -> Owner:
         """The owner of socket local->remote, or of the one listening on ``local``."""
         found = self._diag.find(local, remote)
         if found is None:
             return UNKNOWN
-        pid = self._sockets.get(found.inode)
-        if pid is None:
-            self._sockets = _socket_inodes(pids_in_namespace(self._ns_inode))
-            pid = self._sockets.get(found.inode)
+        pid = self._pid_of(found.inode)
         if pid is None:  # gone already: the socket's uid is all there is
             return Owner(0, "", user_name(found.uid))
         described = describe(pid)
