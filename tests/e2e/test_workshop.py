@@ -216,3 +216,58 @@ def test_the_service_removes_its_network_when_it_stops(service: Service) -> None
     assert (netns.NETNS_DIR / name).exists()
     assert service.terminate() == 0
     assert not (netns.NETNS_DIR / name).exists()
+
+
+HOLD = (
+    "import socket, sys\n"
+    "s = socket.create_connection(('wg31.washington.ibm.com', 9443), timeout=20)\n"
+    "print('CONNECTED', flush=True)\n"
+    "sys.stdin.read()\n"
+)
+
+
+def test_netstat_ttls_shows_the_live_connection_of_user1get(
+    service: Service, zcee: subprocess.Popen[str]
+) -> None:
+    """Issue 5 §3: D TCPIP,,N,TTLS lists it; CONN,id,DETAIL shows it in full."""
+    assert console(service.root, OBEY_TTLS).returncode == 0
+    with subprocess.Popen(
+        [
+            *PAGENT,
+            "job",
+            "USER1GET",
+            "--user",
+            "USER1",
+            "--root",
+            str(service.root),
+            "--",
+            sys.executable,
+            "-c",
+            HOLD,
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    ) as holder:
+        try:
+            assert holder.stdout is not None
+            assert holder.stdout.readline().strip() == "CONNECTED"
+            assert service.wait_log("EZD1283I")
+            listing = console(service.root, "D TCPIP,,N,TTLS")
+            assert listing.returncode == 0, listing.stdout
+            row = next(line for line in listing.stdout.splitlines() if "USER1GET" in line)
+            assert "USER1GET USER1" in row
+            assert row.rstrip().endswith("SECURE")
+            assert "TTLSRULE: ZCEECLIENTRULE~1" in listing.stdout
+            assert "SECLEVEL: TLSV1.2" in listing.stdout
+            connid = row.split()[0]
+            detail = console(service.root, f"D TCPIP,,N,TTLS,CONN,{connid},DETAIL")
+            assert detail.returncode == 0, detail.stdout
+            for field in ("JOBNAME:", "HANDSHAKEROLE:", "CLIENT", "KEYRING:", "LIBERTY.KEYRING"):
+                assert field in detail.stdout, detail.stdout
+            assert "1 OF 1 RECORDS DISPLAYED" in detail.stdout
+        finally:
+            assert holder.stdin is not None
+            holder.stdin.close()
+            holder.wait(10)

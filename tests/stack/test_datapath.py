@@ -611,3 +611,35 @@ def test_a_tls13_client_that_closes_right_after_sending_loses_nothing(rig: Rig) 
 
     run(scenario())
     assert bytes(received) == payload
+
+
+# --- refresh ----------------------------------------------------------------------------------
+def test_a_refresh_leaves_open_connections_on_their_stale_actions(rig: Rig) -> None:
+    server_ctx, _ = rig.material("TEST/Server.Ring")
+    detail: list[str] = []
+
+    async def scenario() -> tuple[bytes, bytes]:
+        async with running(rig):
+            server = await serve(rig, 7001, echo, server_ctx)
+            async with server:
+                reader, writer = await connect(rig, 7001)
+                writer.write(b"one")
+                await writer.drain()
+                assert await asyncio.wait_for(reader.readexactly(3), WAIT) == b"one"
+                # A refresh installs a new policy whose rule for port 7001 has a new name.
+                renamed = POLICY.replace("TTLSRule ClientRule\n", "TTLSRule ClientRule2\n")
+                rig.stack.install_policy(load_policy([SourceText("new.policy", renamed)]))
+                (old,) = [e for e in rig.stack.connections.live() if e.rule]
+                detail.extend(rig.stack.netstat_ttls(1, conn_id=old.connid, detail=True))
+                writer.write(b"two")  # still secured with the actions it was mapped with
+                await writer.drain()
+                second = await asyncio.wait_for(reader.readexactly(3), WAIT)
+                writer.close()
+                await writer.wait_closed()
+                return second, await round_trip(rig, 7001, b"three")
+
+    second, third = run(scenario())  # type: ignore[misc]
+    assert (second, third) == (b"two", b"three")
+    assert any("TTLSRULE:" in line and "CLIENTRULE (STALE)" in line for line in detail), detail
+    rules = [text.split("RULE: ")[1].split()[0] for text in rig.texts("EZD1281I")]
+    assert rules == ["ClientRule", "ClientRule2"]  # the new connection got the new policy
