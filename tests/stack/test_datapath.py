@@ -16,10 +16,11 @@ import socket
 import ssl
 import struct
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 
@@ -34,6 +35,7 @@ from pagent.stack.connections import ENABLED, NO_TTLS, SECURE
 from pagent.stack.datapath import DataPath
 from pagent.stack.owners import Owner
 
+T = TypeVar("T")
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 WAIT = 10.0
 
@@ -279,8 +281,8 @@ async def round_trip(
     return got
 
 
-def run(coro: object) -> object:
-    return asyncio.run(asyncio.wait_for(coro, 60))  # type: ignore[arg-type]
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(asyncio.wait_for(coro, 60))
 
 
 # --- clear paths ----------------------------------------------------------------------------
@@ -337,7 +339,7 @@ def test_outbound_client_rule_does_a_real_handshake_toward_a_tls_server(rig: Rig
             async with server:
                 return await round_trip(rig, 7001, payload)
 
-    assert hashlib.sha256(run(scenario())).digest() == hashlib.sha256(payload).digest()  # type: ignore[arg-type]
+    assert hashlib.sha256(run(scenario())).digest() == hashlib.sha256(payload).digest()
     (mapped,) = rig.texts("EZD1281I")
     assert "JOBNAME: TESTJOB USERID: TEST TYPE: OutBound STATUS: Enabled RULE: ClientRule" in mapped
     (event,) = rig.texts("EZD1283I")
@@ -638,7 +640,7 @@ def test_a_refresh_leaves_open_connections_on_their_stale_actions(rig: Rig) -> N
                 await writer.wait_closed()
                 return second, await round_trip(rig, 7001, b"three")
 
-    second, third = run(scenario())  # type: ignore[misc]
+    second, third = run(scenario())
     assert (second, third) == (b"two", b"three")
     assert any("TTLSRULE:" in line and "CLIENTRULE (STALE)" in line for line in detail), detail
     rules = [text.split("RULE: ")[1].split()[0] for text in rig.texts("EZD1281I")]
