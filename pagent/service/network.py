@@ -64,7 +64,9 @@ class ImageNetwork:
         resolver: KeyringResolver,
         log: AtTlsLog,
         clock: Callable[[], datetime],
+        cert_user: Callable[[bytes], str | None] = lambda _der: None,
     ) -> None:
+        self.cert_user = cert_user
         self.conf, self.errors = read_network_conf(root / "etc" / "system.conf")
         self.name = namespace_name(sysname, root)
         self.stack = stack
@@ -93,7 +95,12 @@ class ImageNetwork:
             namespace.create()
             self.namespace = namespace
             self.datapath = DataPath(
-                self.stack, namespace, resolver=self.resolver, log=self.log, clock=self.clock
+                self.stack,
+                namespace,
+                resolver=self.resolver,
+                log=self.log,
+                clock=self.clock,
+                cert_user=self.cert_user,
             )
             self.port = await self.datapath.start()
         except (NamespaceError, OSError) as exc:

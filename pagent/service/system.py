@@ -29,7 +29,7 @@ from pagent.policy.chain import load_chain, resolve_zos_path
 from pagent.policy.pasearch import render_ttls
 from pagent.policy.policy import merge
 from pagent.saf import racdcert
-from pagent.saf.rings import resolver
+from pagent.saf.rings import resolver, user_of_certificate
 from pagent.saf.store import SafStore
 from pagent.service.control import CommandResult
 from pagent.service.network import ImageNetwork
@@ -113,6 +113,7 @@ class System:
             resolver=resolver(self.saf),
             log=self._ttls_log,
             clock=clock,
+            cert_user=lambda der: user_of_certificate(self.saf, der),
         )
         self._numbers = itertools.cycle(range(1, 10000))  # the console's rolling number
         self._asid = 0x3F

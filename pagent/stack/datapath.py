@@ -48,7 +48,7 @@ from pagent.stack.connections import (
     Endpoint,
 )
 from pagent.stack.netns import ImageNamespace, original_destination
-from pagent.stack.relay import Leg, RelayResult, relay
+from pagent.stack.relay import HandshakeRejectedError, Leg, RelayResult, relay
 from pagent.stack.sockdiag import SockDiag
 from pagent.stack.stack import Stack
 from pagent.stack.tlsconfig import TlsSetupError, TlsSpec, build_spec
@@ -58,6 +58,7 @@ TRACE_ERROR = 2  # EZD1286I
 TRACE_INFO = 4  # EZD1281I
 TRACE_EVENT = 8  # EZD1283I
 NO_RING = 202  # no key ring could be opened (§5.4)
+NO_SAF_USER = 5002  # SAFCheck: the client certificate is no SAF user's (§5.4 [DOC])
 
 
 Identify = Callable[[tuple[str, int], tuple[str, int]], tuple[owners.Owner, owners.Owner]]
@@ -99,6 +100,7 @@ class DataPath:
         log: AtTlsLog,
         clock: Callable[[], datetime],
         identify: Identify | None = None,
+        cert_user: Callable[[bytes], str | None] = lambda _der: None,
     ) -> None:
         self.stack = stack
         self.namespace = namespace
@@ -109,10 +111,12 @@ class DataPath:
         self._accepting: list[asyncio.Task[None]] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._specs: dict[tuple[int, int, str, str], tuple[Effective, TlsSpec]] = {}
+        self._specs_of: dict[int, TlsSpec] = {}  # the environment each live endpoint uses
         self._ns_inode = 0
         self._diag: SockDiag | None = None
         self._finder: owners.OwnerFinder | None = None
         self._identify = identify or self._owners
+        self.cert_user = cert_user  # ClientAuthType SAFCheck: certificate -> SAF user id
 
     # --- life -----------------------------------------------------------------------------
     async def start(self) -> int:
@@ -226,9 +230,10 @@ class DataPath:
                 if s is not None and s.fileno() >= 0:
                     s.close()
             if pair is not None:
-                self.stack.connections.remove(pair.client.connid)
-                if pair.server is not None:
-                    self.stack.connections.remove(pair.server.connid)
+                for endpoint in (pair.client, pair.server):
+                    if endpoint is not None:
+                        self.stack.connections.remove(endpoint.connid)
+                        self._specs_of.pop(endpoint.connid, None)
 
     def _owners(
         self, client: tuple[str, int], server: tuple[str, int]
@@ -295,9 +300,9 @@ class DataPath:
         out_spec = in_spec = None
         try:
             if pair.client.tls:
-                out_spec = self._spec(pair.client)
+                out_spec = self._specs_of[pair.client.connid] = self._spec(pair.client)
             if pair.server is not None and pair.server.tls:
-                in_spec = self._spec(pair.server)
+                in_spec = self._specs_of[pair.server.connid] = self._spec(pair.server)
         except (RingError, TlsSetupError) as exc:
             failing = pair.client if out_spec is None and pair.client.tls else pair.server
             assert failing is not None
@@ -365,9 +370,19 @@ class DataPath:
     def handshake_done(
         self, endpoint: Endpoint, version: str, cipher: str, code4: str, peer_cert: bytes | None
     ) -> None:
-        """Record a completed handshake; EZD1283I at Trace 8 (§0.1 workshop step 14)."""
+        """Record a completed handshake; EZD1283I at Trace 8 (§0.1 workshop step 14).
+
+        A server end with ClientAuthType SAFCheck needs the client's certificate to belong
+        to a SAF user id, else the connection fails with RC 5002 (HandshakeRejectedError).
+        """
+        spec = self._specs_of.get(endpoint.connid)
+        if peer_cert and spec is not None and spec.side == "server":
+            endpoint.cert_userid = self.cert_user(peer_cert) or ""
+            if spec.client_auth == "SAFCheck" and not endpoint.cert_userid:
+                reason = "the client certificate belongs to no SAF user id"
+                raise HandshakeRejectedError(NO_SAF_USER, reason)
         endpoint.security = SECURE
-        endpoint.protocol = version.upper().replace("TLSV", "TLSV")
+        endpoint.protocol = version.upper()
         endpoint.cipher_name = cipher
         endpoint.cipher_code = code4
         eff = endpoint.effective

@@ -35,7 +35,16 @@ from pagent.policy import ciphers
 from pagent.stack.tlsconfig import TlsSpec
 from pagent.stack.tlsrc import RC_INTERNAL, rc_of, rc_text
 
-__all__ = ["CHUNK", "Leg", "NoEvents", "Outcome", "RelayEvents", "RelayResult", "relay"]
+__all__ = [
+    "CHUNK",
+    "HandshakeRejectedError",
+    "Leg",
+    "NoEvents",
+    "Outcome",
+    "RelayEvents",
+    "RelayResult",
+    "relay",
+]
 
 CHUNK = 256 * 1024
 """Bytes read from a socket at a time (§1.6: 16-256 KiB made no consistent difference)."""
@@ -131,13 +140,29 @@ class RelayResult:
     rc: int = 0
 
 
+class HandshakeRejectedError(Exception):
+    """Raised by :meth:`RelayEvents.handshake` to fail a handshake TLS itself accepted.
+
+    AT-TLS checks of its own after System SSL's, such as ClientAuthType SAFCheck's mapping
+    of the client certificate to a user id (RC 5002, pagent-ops §5.4).
+    """
+
+    def __init__(self, rc: int, text: str) -> None:
+        super().__init__(text)
+        self.rc = rc
+        self.text = text
+
+
 class RelayEvents(Protocol):
     """What the relay reports: a handshake done, a failure (AT-TLS RC), the end."""
 
     def handshake(
         self, leg: str, version: str, cipher: str, cipher_code4: str, peer_cert_der: bytes | None
     ) -> None:
-        """A leg's handshake completed: 'TLSv1.3', OpenSSL suite name, z/OS 4-char code."""
+        """A leg's handshake completed: 'TLSv1.3', OpenSSL suite name, z/OS 4-char code.
+
+        Raising :class:`HandshakeRejectedError` fails the leg with that return code.
+        """
 
     def error(self, leg: str, rc: int, text: str) -> None:
         """A leg failed with this return code (pagent.stack.tlsrc); the relay ends."""
@@ -401,7 +426,10 @@ async def _handshake(end: _TlsEnd, events: RelayEvents) -> _Failure | None:
         end.send_alert_now()
         rc = rc_of(exc, side=end.spec.side)
         return end.name, rc, f"{rc_text(rc)}: {exc or type(exc).__name__}"
-    end.report(events)
+    try:
+        end.report(events)
+    except HandshakeRejectedError as exc:
+        return end.name, exc.rc, exc.text
     return None
 
 

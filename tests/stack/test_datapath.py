@@ -27,7 +27,7 @@ import pytest
 from pagent.policy.policy import Policy, load_policy
 from pagent.policy.source import SourceText
 from pagent.saf import racdcert
-from pagent.saf.rings import resolve_ring, resolver
+from pagent.saf.rings import resolve_ring, resolver, user_of_certificate
 from pagent.saf.store import SafStore
 from pagent.service.daemon import raise_file_limit
 from pagent.stack import Stack, netns
@@ -57,6 +57,12 @@ RING_COMMANDS = [
     "RACDCERT ID(TEST) ADDRING(Old.Ring)",
     "RACDCERT ID(TEST) CONNECT(ID(TEST) LABEL('Old') RING(Old.Ring) DEFAULT)",
     "RACDCERT ID(TEST) CONNECT(CERTAUTH LABEL('Test CA') RING(Old.Ring) USAGE(CERTAUTH))",
+    "RACDCERT ID(OTHER) GENCERT SUBJECTSDN(CN('other')) WITHLABEL('Other') "
+    "SIGNWITH(CERTAUTH LABEL('Test CA')) NOTAFTER(DATE(2036/12/31))",
+    "RACDCERT ID(OTHER) ADDRING(Other.Ring)",
+    "RACDCERT ID(OTHER) CONNECT(ID(OTHER) LABEL('Other') RING(Other.Ring) DEFAULT)",
+    "PERMIT IRR.DIGTCERT.LISTRING CLASS(FACILITY) ID(OTHER) ACCESS(READ)",
+    "PERMIT IRR.DIGTCERT.LIST CLASS(FACILITY) ID(OTHER) ACCESS(READ)",
     "PERMIT IRR.DIGTCERT.LISTRING CLASS(FACILITY) ID(TEST) ACCESS(READ)",
     "PERMIT IRR.DIGTCERT.LIST CLASS(FACILITY) ID(TEST) ACCESS(READ)",
 ]
@@ -99,6 +105,8 @@ POLICY = "".join(
         _env("eExpired", "Server", "Old.Ring"),
         _rule("Tls12Only", "7008", "Outbound", "gOn", "eTls12"),
         _env("eTls12", "Client", "Client.Ring", tls13="Off"),
+        _rule("SafCheck", "7009", "Inbound", "gOn", "eSaf"),
+        _env("eSaf", "ServerWithClientAuth", "Server.Ring", "    ClientAuthType SAFCheck\n"),
     ]
 )
 
@@ -173,6 +181,7 @@ async def running(rig: Rig) -> AsyncIterator[DataPath]:
         log=lambda f, p, t: rig.syslog.append((f, p, t)),
         clock=lambda: NOW,
         identify=identify,
+        cert_user=lambda der: user_of_certificate(rig.store, der),
     )
     rig.path = path
     await path.start()
@@ -421,6 +430,46 @@ def test_a_closed_connection_leaves_the_table(rig: Rig) -> None:
 
     run(scenario())
     assert rig.stack.connections.live() == []
+
+
+# --- ClientAuthType SAFCheck -------------------------------------------------------------------
+def _client_with(rig: Rig, ring: str, user: str) -> ssl.SSLContext:
+    found = resolve_ring(rig.store, ring, user, None)
+    assert found.cert_file is not None
+    assert found.key_file is not None
+    server = resolve_ring(rig.store, "TEST/Server.Ring", "TEST", None)
+    context = ssl.create_default_context(cadata=server.ca_pem)
+    context.check_hostname = False
+    context.load_cert_chain(found.cert_file, found.key_file)
+    return context
+
+
+def test_safcheck_maps_the_client_certificate_to_its_user_id(rig: Rig) -> None:
+    client_ctx = _client_with(rig, "TEST/Client.Ring", "TEST")
+    users: list[str] = []
+
+    async def note(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        data = await reader.readexactly(8)  # after the client's handshake, of course
+        users.extend(e.cert_userid for e in rig.stack.connections.live() if e.rule)
+        writer.write(data)
+        await writer.drain()
+
+    async def scenario() -> bytes:
+        async with running(rig):
+            server = await serve(rig, 7009, note)
+            async with server:
+                return await round_trip(rig, 7009, b"who am i", client_ctx)
+
+    assert run(scenario()) == b"who am i"
+    assert users == ["TEST"]
+
+
+def test_safcheck_refuses_a_certificate_of_no_saf_user_with_rc_5002(rig: Rig) -> None:
+    client_ctx = _client_with(rig, "OTHER/Other.Ring", "OTHER")
+    assert racdcert.execute(rig.store, "RACDCERT ID(OTHER) DELETE(LABEL('Other'))").ok
+    _fails(rig, 7009, client_ctx=client_ctx)
+    (error,) = rig.texts("EZD1286I")
+    assert "RULE: SafCheck RC: 5002" in error
 
 
 # --- faults -----------------------------------------------------------------------------------
