@@ -35,6 +35,8 @@ from typing import Any, Protocol
 from pagent.messages import format_lines, format_message
 from pagent.policy.effective import Effective, effective
 from pagent.policy.matching import Connection
+from pagent.policy.policy import Policy
+from pagent.policy.statements import TTLSRule
 from pagent.saf.material import KeyringResolver, RingError, RingMaterial
 from pagent.stack import owners
 from pagent.stack.connections import (
@@ -112,6 +114,8 @@ class DataPath:
         self._tasks: set[asyncio.Task[None]] = set()
         self._specs: dict[tuple[int, int, str, str], tuple[Effective, TlsSpec]] = {}
         self._specs_of: dict[int, TlsSpec] = {}  # the environment each live endpoint uses
+        self._effective_of: Policy | None = None  # the policy _effectives are of
+        self._effectives: dict[int, Effective] = {}
         self._ns_inode = 0
         self._diag: SockDiag | None = None
         self._finder: owners.OwnerFinder | None = None
@@ -260,7 +264,7 @@ class DataPath:
             if rule is None or policy is None:
                 endpoint.policy_state = NO_POLICY
             else:
-                eff = effective(policy, rule)
+                eff = self._effective(policy, rule)
                 endpoint.rule, endpoint.effective, endpoint.policy = rule, eff, policy
                 endpoint.policy_state = ENABLED if eff.enabled else NOT_ENABLED
                 endpoint.grpid = stack.connections.action_id("group", eff.actions.group)
@@ -269,6 +273,15 @@ class DataPath:
                     endpoint.security = IN_PROGRESS
         stack.connections.add(endpoint)
         return endpoint
+
+    def _effective(self, policy: Policy, rule: TTLSRule) -> Effective:
+        """A rule's effective actions, worked out once per installed policy."""
+        if self._effective_of is not policy:
+            self._effective_of, self._effectives = policy, {}
+        eff = self._effectives.get(id(rule))
+        if eff is None or eff.actions.rule is not rule:
+            eff = self._effectives[id(rule)] = effective(policy, rule)
+        return eff
 
     def _spec(self, endpoint: Endpoint) -> TlsSpec:
         """The TLS environment of an endpoint, built once per action set and user."""

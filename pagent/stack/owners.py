@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,23 +77,20 @@ def describe(pid: int) -> Owner:
     return Owner(pid, jobname.upper()[:8], userid.upper()[:8])
 
 
-def _socket_inodes(pids: list[int]) -> dict[int, int]:
-    """Every socket inode the processes hold, with the pid that holds it."""
-    found: dict[int, int] = {}
-    for pid in pids:
-        try:
-            fds = os.scandir(f"/proc/{pid}/fd")
-        except OSError:
-            continue
-        with fds:
-            for fd in fds:
-                try:
-                    link = os.readlink(fd.path)
-                except OSError:
-                    continue
-                if link.startswith("socket:["):
-                    found.setdefault(int(link[8:-1]), pid)
-    return found
+def _holds(pid: int, target: str) -> bool:
+    """Whether process ``pid`` has the fd link ``target`` (``socket:[inode]``)."""
+    try:
+        fds = os.scandir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    with fds:
+        for fd in fds:
+            try:
+                if os.readlink(fd.path) == target:
+                    return True
+            except OSError:
+                continue
+    return False
 
 
 def user_name(uid: int) -> str:
@@ -104,42 +102,63 @@ def user_name(uid: int) -> str:
 
 
 class OwnerFinder:
-    """Owners of the image's endpoints, found through sock_diag and kept socket maps.
+    """Owners of the image's endpoints, found through sock_diag and remembered processes.
 
-    The processes of the image and the sockets they hold are remembered between lookups;
-    a socket not among them (a new connection) makes the finder look again. Called from
-    the data path's worker threads, so its state is replaced, never changed in place.
+    The image's processes are listed once and again only when a socket is held by none of
+    them; the process that made the last connection is searched first, as connections
+    come in runs from the same program. Listening sockets and described processes are
+    remembered (a process for a short while, in case its pid is reused). All lookups run on
+    the event loop's thread.
     """
+
+    DESCRIBED_FOR = 2.0  # seconds a process's job name and user id are reused
+    KEEP = 4096  # remembered listening sockets at most
 
     def __init__(self, diag: SockDiag, ns_inode: int) -> None:
         self._diag = diag
         self._ns_inode = ns_inode
         self._pids: list[int] = []
-        self._sockets: dict[int, int] = {}
+        self._listeners: dict[int, int] = {}
+        self._described: dict[int, tuple[float, Owner]] = {}
 
-    def _pid_of(self, inode: int) -> int | None:
-        """The holder of ``inode``: known sockets, then known processes, then all of them.
-
-        A new connection is mostly made by a process already seen, so listing the image's
-        processes again (a stat of every /proc/PID/ns/net) is the last resort.
-        """
-        pid = self._sockets.get(inode)
-        if pid is None:
-            self._sockets = _socket_inodes(self._pids)
-            pid = self._sockets.get(inode)
+    def _pid_of(self, inode: int, listening: bool) -> int | None:
+        if (
+            listening
+            and (pid := self._listeners.get(inode)) is not None
+            and _holds(pid, f"socket:[{inode}]")
+        ):
+            return pid
+        target = f"socket:[{inode}]"
+        pid = next((p for p in self._pids if _holds(p, target)), None)
         if pid is None:
             self._pids = pids_in_namespace(self._ns_inode)
-            self._sockets = _socket_inodes(self._pids)
-            pid = self._sockets.get(inode)
+            pid = next((p for p in self._pids if _holds(p, target)), None)
+        if pid is not None and listening:
+            if len(self._listeners) >= self.KEEP:
+                self._listeners.clear()
+            self._listeners[inode] = pid
+        elif pid is not None:
+            self._pids.remove(pid)
+            self._pids.insert(0, pid)  # the next connection is likely the same program's
         return pid
+
+    def _describe(self, pid: int) -> Owner:
+        now = time.monotonic()
+        known = self._described.get(pid)
+        if known is not None and now - known[0] < self.DESCRIBED_FOR:
+            return known[1]
+        described = describe(pid)
+        if len(self._described) >= self.KEEP:
+            self._described.clear()
+        self._described[pid] = (now, described)
+        return described
 
     def owner_of(self, local: tuple[str, int], remote: tuple[str, int]) -> Owner:
         """The owner of socket local->remote, or of the one listening on ``local``."""
         found = self._diag.find(local, remote)
         if found is None:
             return UNKNOWN
-        pid = self._pid_of(found.inode)
-        if pid is None:  # gone already: the socket's uid is all there is
-            return Owner(0, "", user_name(found.uid))
-        described = describe(pid)
+        pid = self._pid_of(found.inode, found.listening)
+        described = self._describe(pid) if pid is not None else UNKNOWN
+        # Gone already: the socket's uid is all there is.
         return described if described.pid else Owner(0, "", user_name(found.uid))
