@@ -38,6 +38,7 @@ from pagent.mvs import (
     CONN_ID,
     DATASET,
     KEYWORDS_AFTER,
+    RACF_COMMANDS,
     STACK,
     VERBS,
     VaryObey,
@@ -151,6 +152,7 @@ def _verbs() -> list[Candidate]:
         full = VERBS[spelling]
         meta = ABBREVIATIONS[full] if spelling == full else full
         found.append(Candidate(spelling, meta))
+    found.extend(Candidate(word, meta) for word, meta in RACF_COMMANDS.items())
     found.extend(Candidate(word, meta) for word, meta in LOCAL_COMMANDS.items())
     return found
 

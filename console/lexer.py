@@ -28,7 +28,7 @@ from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.lexers import Lexer
 
 from console.completer import LOCAL_COMMANDS, LOG_OPERANDS
-from pagent.mvs import CONN_ID, DATASET, KEYWORDS_AFTER, STACK, TARGETS, VERBS
+from pagent.mvs import CONN_ID, DATASET, KEYWORDS_AFTER, RACF_COMMANDS, STACK, TARGETS, VERBS
 
 __all__ = ["STYLE", "MvsLexer", "line_msgid", "message_style", "severity", "tokens"]
 
@@ -87,7 +87,7 @@ def tokens(line: str) -> list[tuple[str, str]]:
     word = _upper(verb)
     if word in LOCAL_COMMANDS:
         kind, words = "verb.local", (LOG_OPERANDS if word == "LOG" else {})
-    elif word in VERBS:
+    elif word in VERBS or word in RACF_COMMANDS:
         kind, words = "verb", None
     else:
         kind, words = "verb.invalid", None

@@ -41,6 +41,7 @@ __all__ = [
     "KEYWORDS_AFTER",
     "MODIFY_ACTIONS",
     "PAGENT",
+    "RACF_COMMANDS",
     "STACK",
     "TARGETS",
     "VERBS",
@@ -72,6 +73,18 @@ ABBREVIATIONS: Final[Mapping[str, str]] = MappingProxyType(
     }
 )
 """Each verb's full name → its short form."""
+
+RACF_COMMANDS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "RACDCERT": "certificates and key rings (GENCERT, ADDRING, CONNECT, LISTRING ...)",
+        "PERMIT": "access to a FACILITY profile (IRR.DIGTCERT.LISTRING ...)",
+        "SETROPTS": "RACF options: RACLIST(...) REFRESH",
+        "SETR": "SETROPTS",
+        "CONNECT": "connect a user to a group",
+    }
+)
+"""RACF commands the console takes besides the MVS verbs; the SAF store answers them
+(issue 5 §1). :func:`parse` does not parse them: the system hands them to RACF."""
 
 VERBS: Final[Mapping[str, str]] = MappingProxyType(
     {spelling: verb for verb, short in ABBREVIATIONS.items() for spelling in (verb, short)}

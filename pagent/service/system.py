@@ -41,7 +41,6 @@ DEFAULT_PROFILE = "SYS1.TCPPARMS(PROFILE)"
 PAGENT_USERID = "PAGENT"  # the started task's user id (IEF695I's ASSIGNED TO USER) [UNV]
 TCPIP_USERID = "TCPIP"  # the stack's user id in its syslogd records (pagent-ops §7.3 example)
 RACF_ISSUER = "IBMUSER"  # who issues RACF commands at this console [UNV]
-RACF_VERBS = frozenset({"RACDCERT", "PERMIT", "SETROPTS", "SETR", "CONNECT"})
 
 HELP = [
     "S PAGENT                          start the Policy Agent",
@@ -178,7 +177,8 @@ class System:
     async def command(self, text: str) -> CommandResult:
         """Run one operator command; its solicited response."""
         async with self.lock:  # one command at a time, as one console would
-            if text.split(maxsplit=1)[:1] and text.split(maxsplit=1)[0].upper() in RACF_VERBS:
+            words = text.split(maxsplit=1)
+            if words and words[0].upper() in mvs.RACF_COMMANDS:
                 return self._racf(text)
             parsed = mvs.parse(text)
             if isinstance(parsed, mvs.CommandError):

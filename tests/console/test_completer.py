@@ -392,3 +392,12 @@ def test_the_toolbar_before_a_status_and_when_the_service_is_lost() -> None:
     assert "no status yet" in toolbar_text(None)
     assert "no stacks" in toolbar_text({"image": "WG31", "pagent": False, "stacks": []})
     assert "SERVICE LOST: gone" in toolbar_text({"image": "WG31"}, lost="gone")
+
+
+def test_racf_commands_are_offered_after_the_mvs_verbs() -> None:
+    completions = MvsCompleter().get_completions(Document("RACD"), CompleteEvent())
+    assert [c.text for c in completions] == ["RACDCERT"]
+
+
+def test_a_racf_command_is_coloured_as_a_verb() -> None:
+    assert tokens("RACDCERT ID(USER1) LISTRING(*)")[0] == ("verb", "RACDCERT")
