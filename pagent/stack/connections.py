@@ -66,6 +66,33 @@ class Endpoint:
         return self.policy_state == ENABLED and eff is not None and eff.handshake_role is not None
 
     @property
+    def action_names(self) -> tuple[str, str, str]:
+        """The names of its group, environment and connection actions ('' where none)."""
+        acts = self.effective.actions if self.effective else None
+        if acts is None:
+            return "", "", ""
+        return (
+            (acts.group.name if acts.group else "") or "",
+            (acts.environment.name if acts.environment else "") or "",
+            (acts.connection.name if acts.connection else "") or "",
+        )
+
+    @property
+    def sockets(self) -> dict[str, object]:
+        """Its connection ID, sockets, job name and user id, as the runtime messages name
+        them (``*`` for a job or user that could not be found)."""
+        conn = self.conn
+        return {
+            "connid": self.connid,
+            "local_ip": conn.local_ip,
+            "local_port": conn.local_port,
+            "remote_ip": conn.remote_ip,
+            "remote_port": conn.remote_port,
+            "jobname": conn.jobname or "*",
+            "userid": conn.userid or "*",
+        }
+
+    @property
     def type(self) -> str:
         """EZD1281I's TYPE: InBound or OutBound, as the workshop shows (§0.1)."""
         return "InBound" if self.conn.direction == "inbound" else "OutBound"

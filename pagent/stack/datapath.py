@@ -357,26 +357,19 @@ class DataPath:
         eff, rule = endpoint.effective, endpoint.rule
         if eff is None or rule is None or not eff.trace & TRACE_INFO:
             return
-        acts = eff.actions
-        conn = endpoint.conn
+        group, environment, connection = endpoint.action_names
         self._syslog(
             endpoint,
             "info",
             format_message(
                 "EZD1281I",
-                connid=endpoint.connid,
-                local_ip=conn.local_ip,
-                local_port=conn.local_port,
-                remote_ip=conn.remote_ip,
-                remote_port=conn.remote_port,
-                jobname=conn.jobname or "*",
-                userid=conn.userid or "*",
+                **endpoint.sockets,
                 type=endpoint.type,
                 status=endpoint.policy_state,
                 rule=rule.name,
-                group_action=acts.group.name if acts.group else "",
-                environment_action=acts.environment.name if acts.environment else "",
-                connection_action=acts.connection.name if acts.connection else "",
+                group_action=group,
+                environment_action=environment,
+                connection_action=connection,
             ),
         )
 
@@ -430,17 +423,10 @@ class DataPath:
         endpoint.rc = rc
         eff = endpoint.effective
         trace = eff.trace if eff is not None else TRACE_ERROR
-        conn = endpoint.conn
         fields: dict[str, Any] = {
+            **endpoint.sockets,
             "grpid": endpoint.grpid,
             "envid": endpoint.envid,
-            "connid": endpoint.connid,
-            "local_ip": conn.local_ip,
-            "local_port": conn.local_port,
-            "remote_ip": conn.remote_ip,
-            "remote_port": conn.remote_port,
-            "jobname": conn.jobname or "*",
-            "userid": conn.userid or "*",
             "rule": endpoint.rule.name if endpoint.rule else "*",
             "rc": rc,
             "event": event,

@@ -151,11 +151,11 @@ def _socket(ip: str, port: int) -> str:
 
 
 def _actions(endpoint: Endpoint) -> dict[str, str]:
-    acts = endpoint.effective.actions if endpoint.effective else None
+    group, environment, connection = endpoint.action_names
     return {
-        "group_action": (acts.group.name if acts and acts.group else "") or "",
-        "environment_action": (acts.environment.name if acts and acts.environment else "") or "",
-        "connection_action": (acts.connection.name if acts and acts.connection else "") or "",
+        "group_action": group,
+        "environment_action": environment,
+        "connection_action": connection,
     }
 
 

@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.hazmat.primitives import serialization
 
 from pagent.policy.effective import Effective, effective
 from pagent.policy.policy import load_policy
 from pagent.policy.source import SourceText
 from pagent.saf.material import RingMaterial
+from tests.x509util import Key, issue, name, new_key, pem, write_key
 
 _NOW = dt.datetime.now(dt.UTC)
 
@@ -59,89 +58,22 @@ class Pki:
         )
 
 
-def _name(cn: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-
-
-def _key() -> ec.EllipticCurvePrivateKey:
-    return ec.generate_private_key(ec.SECP256R1())
-
-
-def _ca(cn: str) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
-    key = _key()
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(cn))
-        .issuer_name(_name(cn))
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(_NOW - dt.timedelta(days=1))
-        .not_valid_after(_NOW + dt.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    return cert, key
-
-
-def _pem(cert: x509.Certificate) -> str:
-    return cert.public_bytes(serialization.Encoding.PEM).decode()
+def _ca(cn: str) -> tuple[x509.Certificate, Key]:
+    key = new_key()
+    return issue(name(cn), key, None, ca=True), key
 
 
 def _issue(
-    where: Path,
-    stem: str,
-    ca: tuple[x509.Certificate, ec.EllipticCurvePrivateKey],
-    *,
-    expired: bool = False,
+    where: Path, stem: str, ca: tuple[x509.Certificate, Key], *, expired: bool = False
 ) -> Issued:
-    key = _key()
-    if expired:
-        start, end = _NOW - dt.timedelta(days=30), _NOW - dt.timedelta(days=1)
-    else:
-        start, end = _NOW - dt.timedelta(days=1), _NOW + dt.timedelta(days=30)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(stem))
-        .issuer_name(ca[0].subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(end)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.ExtendedKeyUsage(
-                [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-        .sign(ca[1], hashes.SHA256())
-    )
+    key = new_key()
+    valid = (_NOW - dt.timedelta(days=30), _NOW - dt.timedelta(days=1)) if expired else None
+    cert = issue(name(stem), key, ca, hosts=["localhost"], valid=valid)
     cert_file = where / f"{stem}.crt"
     key_file = where / f"{stem}.key"
-    cert_file.write_text(_pem(cert) + _pem(ca[0]))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return Issued(cert_file, key_file, _pem(cert), cert.public_bytes(serialization.Encoding.DER))
+    cert_file.write_text(pem(cert) + pem(ca[0]))
+    write_key(key, key_file)
+    return Issued(cert_file, key_file, pem(cert), cert.public_bytes(serialization.Encoding.DER))
 
 
 def make_pki(where: Path) -> Pki:
@@ -149,11 +81,11 @@ def make_pki(where: Path) -> Pki:
     ca = _ca("Test CA")
     stranger_ca = _ca("Stranger CA")
     return Pki(
-        ca_pem=_pem(ca[0]),
+        ca_pem=pem(ca[0]),
         server=_issue(where, "server", ca),
         client=_issue(where, "client", ca),
         expired=_issue(where, "expired", ca, expired=True),
-        stranger_ca_pem=_pem(stranger_ca[0]),
+        stranger_ca_pem=pem(stranger_ca[0]),
         stranger=_issue(where, "stranger", stranger_ca),
     )
 

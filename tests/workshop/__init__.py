@@ -9,9 +9,7 @@ run the real ``python -m pagent.workshop.getapi``, and always stop what they sta
 from __future__ import annotations
 
 import base64
-import datetime
 import http.client
-import ipaddress
 import os
 import selectors
 import signal
@@ -24,10 +22,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID
+
+from tests.x509util import issue, name, new_key, pem, write_key
 
 REPO = Path(__file__).resolve().parents[2]
 HOSTNAME = "wg31.washington.ibm.com"
@@ -47,88 +44,23 @@ class Pki:
     client_key: Path
 
 
-def _name(common_name: str) -> x509.Name:
-    return x509.Name(
-        [
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "pagent tests"),
-            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-        ]
-    )
-
-
-def _write_key(key: ec.EllipticCurvePrivateKey, path: Path) -> None:
-    path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-
-
-def _issue(
-    subject: str,
-    key: ec.EllipticCurvePrivateKey,
-    issuer: x509.Certificate | None,
-    issuer_key: ec.EllipticCurvePrivateKey,
-    *,
-    ca: bool = False,
-    server: bool = False,
-) -> x509.Certificate:
-    now = datetime.datetime.now(datetime.UTC)
-    public = key.public_key()
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(_name(subject))
-        .issuer_name(issuer.subject if issuer is not None else _name(subject))
-        .public_key(public)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=2))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
-            critical=False,
-        )
-    )
-    if ca:
-        builder = builder.add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-    else:
-        usage = ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH
-        builder = builder.add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
-    if server:
-        builder = builder.add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName(HOSTNAME), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-    return builder.sign(issuer_key, hashes.SHA256())
-
-
 def make_pki(directory: Path) -> Pki:
     """A CA, a server certificate (wg31.washington.ibm.com, 127.0.0.1), a client one."""
     directory.mkdir(parents=True, exist_ok=True)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_cert = _issue("zCEE test CA", ca_key, None, ca_key, ca=True)
-    server_key = ec.generate_private_key(ec.SECP256R1())
-    server_cert = _issue(HOSTNAME, server_key, ca_cert, ca_key, server=True)
-    client_key = ec.generate_private_key(ec.SECP256R1())
-    client_cert = _issue("zCEEClient", client_key, ca_cert, ca_key)
+    org = "pagent tests"
+    ca_key = new_key()
+    ca = issue(name("zCEE test CA", org), ca_key, None, ca=True), ca_key
+    server_key, client_key = new_key(), new_key()
+    server_cert = issue(
+        name(HOSTNAME, org),
+        server_key,
+        ca,
+        usages=[ExtendedKeyUsageOID.SERVER_AUTH],
+        hosts=[HOSTNAME, "127.0.0.1"],
+    )
+    client_cert = issue(
+        name("zCEEClient", org), client_key, ca, usages=[ExtendedKeyUsageOID.CLIENT_AUTH]
+    )
     pki = Pki(
         ca=directory / "ca.pem",
         server_cert=directory / "server.pem",
@@ -136,12 +68,11 @@ def make_pki(directory: Path) -> Pki:
         client_cert=directory / "client.pem",
         client_key=directory / "client.key",
     )
-    pem = serialization.Encoding.PEM
-    pki.ca.write_bytes(ca_cert.public_bytes(pem))
-    pki.server_cert.write_bytes(server_cert.public_bytes(pem))
-    pki.client_cert.write_bytes(client_cert.public_bytes(pem))
-    _write_key(server_key, pki.server_key)
-    _write_key(client_key, pki.client_key)
+    pki.ca.write_text(pem(ca[0]))
+    pki.server_cert.write_text(pem(server_cert))
+    pki.client_cert.write_text(pem(client_cert))
+    write_key(server_key, pki.server_key)
+    write_key(client_key, pki.client_key)
     return pki
 
 
