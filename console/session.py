@@ -201,10 +201,18 @@ def _await_service(root: Path, pid: int, timeout: float) -> tuple[ConsoleClient,
         if client is not None:
             return client, read_pid(pid_file) == pid
         if not _running(pid):
-            time.sleep(_POLL)  # ended; if it lost the race, the winner may answer now
-            client = _try_connect(path)
-            if client is not None:
-                return client, False
+            # Ended. If it lost the race, the winner holds the root and answers once it is
+            # up: wait for it as long as it runs (it may still be importing).
+            while True:
+                time.sleep(_POLL)
+                client = _try_connect(path)
+                if client is not None:
+                    return client, False
+                winner = read_pid(pid_file)
+                if winner in (None, pid) or not _alive(winner):
+                    break
+                if time.monotonic() >= deadline:
+                    break
             raise NoServiceError(
                 f"the pagent service started for {root} ended at once: {_last_words(root)}"
             )
@@ -216,6 +224,17 @@ def _await_service(root: Path, pid: int, timeout: float) -> tuple[ConsoleClient,
                 f"{timeout:g} s; stopped it (see {root / 'var' / 'run' / 'pagent.out'})"
             )
         time.sleep(_POLL)
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (any process, not only our child)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _running(pid: int) -> bool:

@@ -22,16 +22,17 @@ import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import structlog
-
-from pagent.service.client import socket_path
-from pagent.service.control import ControlServer, allowed_uids
 from pagent.service.pidfile import AlreadyRunningError, acquire
-from pagent.service.system import System
-from pagent.service.watch import ChainWatcher
-from pagent.stack.netns import NamespaceError
-from pagent.syslogd import Syslogd, SyslogdLoggerFactory, SyslogdRenderer
+
+# The rest of the service is imported once the root is ours (serve): a second service
+# started at the same moment must meet the lock while the first one still holds it, not
+# after a third of a second of imports (tests/console/test_session.py, two consoles).
+if TYPE_CHECKING:
+    from pagent.service.system import System
+    from pagent.service.watch import ChainWatcher
+    from pagent.syslogd import Syslogd
 
 SERVICE_JOBNAME = "PAGENTSV"  # pagent's own events in syslogd: the service, not a z/OS task
 
@@ -47,10 +48,16 @@ class Service:
     """The running service: system, control server, watcher, timers."""
 
     def __init__(self, root: Path, *, clock: Callable[[], datetime] = local_clock) -> None:
+        import structlog  # noqa: PLC0415 - see the note on imports above
+
+        from pagent.service.client import socket_path  # noqa: PLC0415
+        from pagent.service.control import ControlServer, allowed_uids  # noqa: PLC0415
+        from pagent.service.system import System  # noqa: PLC0415
+
         self.root = root
         self.clock = clock
         self.stopping = asyncio.Event()
-        self.system = System(root, clock=clock)
+        self.system: System = System(root, clock=clock)
         self.server = ControlServer(
             socket_path(root),
             self.system,
@@ -77,6 +84,8 @@ class Service:
             raise
         self.log.info("service_started", root=str(self.root), image=self.system.sysname)
         self.log.info("data_path", state=network)
+        from pagent.service.watch import ChainWatcher  # noqa: PLC0415
+
         self.watcher = ChainWatcher(loop, self._file_changed)
         self.system.on_pagent_files = self._aim
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -127,6 +136,10 @@ class Service:
 
 def configure_logging(syslogd: Syslogd) -> None:
     """structlog for the service's own events: rendered into syslogd records."""
+    import structlog  # noqa: PLC0415 - see the note on imports above
+
+    from pagent.syslogd import SyslogdLoggerFactory, SyslogdRenderer  # noqa: PLC0415
+
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -161,6 +174,8 @@ def serve(root: Path) -> int:
                 f"without cleaning up (pid {lock.stale_pid})",
                 file=sys.stderr,
             )
+        from pagent.stack.netns import NamespaceError  # noqa: PLC0415 - see the note above
+
         raise_file_limit()
         service = Service(root)
         print(f"pagent serve: image {service.system.sysname} on {root}", file=sys.stderr)
