@@ -5,7 +5,8 @@ connection it makes or accepts passes the TCP/IP stack, which maps it to the AT-
 with this job name and user id. They reach the stack as the z/OS UNIX variables
 ``_BPX_JOBNAME`` and ``_BPX_USERID`` (the way z/OS names a spawned job); a program that is
 not started this way is named by its process name and Linux user (pagent.stack.owners).
-The command's exit status is the job's.
+The command's exit status is the job's. With a rootless service, the job joins the
+service's own user, network and mount namespaces with ``nsenter``.
 """
 
 from __future__ import annotations
@@ -17,26 +18,41 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pagent.commands._output import EXIT_USAGE
+from pagent.service.netconf import OWN_NAMESPACE_ENV
+from pagent.service.pidfile import read_pid
 from pagent.service.system import read_system_conf
 from pagent.stack.netns import NETNS_DIR, namespace_name
 
 _NAME = re.compile(r"[A-Z@#$][A-Z0-9@#$]{0,7}")  # a z/OS job name or user id
 
 
-def job_argv(root: Path, jobname: str, userid: str, command: Sequence[str]) -> list[str]:
-    """The command line that runs ``command`` as job ``jobname`` of ``root``'s image."""
+def job_argv(root: Path, jobname: str, userid: str, command: Sequence[str]) -> list[str] | None:
+    """The command line that runs ``command`` as job ``jobname`` of ``root``'s image.
+
+    The image is the named namespace of a service running as root, or the namespaces of
+    a rootless service's own process (docs/datapath.md), which ``nsenter`` joins. None when
+    the image has no network (no service, or a service without a data path).
+    """
     sysname, _stacks = read_system_conf(root / "etc" / "system.conf")
     name = namespace_name(sysname, root)
-    return [
-        "ip",
-        "netns",
-        "exec",
-        name,
-        "env",
-        f"_BPX_JOBNAME={jobname}",
-        f"_BPX_USERID={userid}",
-        *command,
-    ]
+    job = ["env", f"_BPX_JOBNAME={jobname}", f"_BPX_USERID={userid}", *command]
+    if (NETNS_DIR / name).exists():
+        return ["ip", "netns", "exec", name, *job]
+    pid = read_pid(root / "var" / "run" / "pagent.pid")
+    if pid is None or not _own_namespaces(pid):
+        return None
+    return ["nsenter", f"--target={pid}", "--user", "--net", "--mount", "--", *job]
+
+
+def _own_namespaces(pid: int) -> bool:
+    """Whether the service ``pid`` runs in a network namespace other than ours (rootless)."""
+    try:
+        theirs = os.stat(f"/proc/{pid}/ns/net").st_ino
+        ours = os.stat("/proc/self/ns/net").st_ino
+        environ = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return False
+    return theirs != ours and f"{OWN_NAMESPACE_ENV}=1".encode() in environ.split(b"\0")
 
 
 def run_job(root: Path, jobname: str, userid: str | None, command: Sequence[str]) -> int:  # noqa: RET503 - execvp does not return
@@ -51,10 +67,10 @@ def run_job(root: Path, jobname: str, userid: str | None, command: Sequence[str]
         print("pagent job: no command to run (pagent job NAME -- COMMAND ...)", file=sys.stderr)
         return EXIT_USAGE
     argv = job_argv(root, jobname, user, command)
-    if not (NETNS_DIR / argv[3]).exists():
+    if argv is None:
         print(
-            f"pagent job: image network {argv[3]} is not active; is the service of {root} "
-            "running, as root, with its data path on? (docs/datapath.md)",
+            f"pagent job: the image of {root} has no network: is its service running, "
+            "with its data path on? (docs/datapath.md; its syslogall.log says why not)",
             file=sys.stderr,
         )
         return 3

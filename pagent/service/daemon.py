@@ -162,6 +162,7 @@ def serve(root: Path) -> int:
     if not (root / "etc" / "pagent.conf").is_file():
         print(f"pagent serve: {root} is no system root (no etc/pagent.conf)", file=sys.stderr)
         return 2
+    go_rootless(root)  # returns only when the service stays as it is
     try:
         lock = acquire(root / "var" / "run")
     except AlreadyRunningError as exc:
@@ -187,6 +188,31 @@ def serve(root: Path) -> int:
     finally:
         lock.release()
     return 0
+
+
+def go_rootless(root: Path) -> None:
+    """Without root, re-execute in namespaces of the service's own (docs/datapath.md).
+
+    A service that is not root cannot make a named network namespace. When its DATAPATH
+    is not OFF (or is ROOTLESS, even for root) and user namespaces are allowed, it runs itself again
+    under ``unshare --user --map-root-user --net --mount`` (the same pid: unshare execs in
+    place), where it is root of its own namespaces and the data path can be built. When
+    they are not allowed, it goes on without a data path, and says why at start.
+    """
+    from pagent.service import netconf  # noqa: PLC0415 - light, see the note on imports
+
+    if os.environ.get(netconf.OWN_NAMESPACE_ENV) == "1":
+        return
+    conf, _errors = netconf.read_network_conf(root / "etc" / "system.conf")
+    if conf.mode == "OFF" or (os.geteuid() == 0 and conf.mode != "ROOTLESS"):
+        return
+    if netconf.rootless_available() is not None:
+        return  # ImageNetwork.start says why, or fails for ON and ROOTLESS
+    argv = netconf.rootless_argv([sys.executable, "-m", "pagent", "serve", "--root", str(root)])
+    os.environ[netconf.OWN_NAMESPACE_ENV] = "1"
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execvp(argv[0], argv)  # noqa: S606 - the service itself, in its own namespaces
 
 
 def raise_file_limit() -> None:

@@ -9,47 +9,22 @@ the stack maps nothing live and ``pagent job`` says why.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from pagent.saf.material import KeyringResolver
+from pagent.service.netconf import OWN_NAMESPACE_ENV, read_network_conf, rootless_available
 from pagent.stack import Stack
 from pagent.stack.datapath import AtTlsLog, DataPath
-from pagent.stack.netns import ImageNamespace, NamespaceError, available, namespace_name
-
-
-@dataclass(frozen=True, slots=True)
-class NetworkConf:
-    """The DATAPATH and HOSTNAME statements of system.conf."""
-
-    mode: str = "AUTO"
-    hostnames: tuple[str, ...] = ()
-
-
-def read_network_conf(path: Path) -> tuple[NetworkConf, list[str]]:
-    """The network statements of system.conf, and one error line per bad statement."""
-    mode = "AUTO"
-    hostnames: list[str] = []
-    errors: list[str] = []
-    try:
-        lines = path.read_text("utf-8").splitlines()
-    except OSError:
-        return NetworkConf(), errors
-    for number, raw in enumerate(lines, 1):
-        words = raw.split("#", 1)[0].split()
-        if not words:
-            continue
-        key = words[0].upper()
-        if key == "DATAPATH":
-            if len(words) != 2 or words[1].upper() not in ("AUTO", "ON", "OFF"):
-                errors.append(f"{path}:{number}: DATAPATH takes AUTO, ON or OFF")
-                continue
-            mode = words[1].upper()
-        elif key == "HOSTNAME":
-            hostnames += [w.lower() for w in words[1:]]
-    return NetworkConf(mode, tuple(hostnames)), errors
+from pagent.stack.netns import (
+    ImageNamespace,
+    NamespaceError,
+    OwnNamespace,
+    available,
+    namespace_name,
+)
 
 
 class ImageNetwork:
@@ -68,6 +43,7 @@ class ImageNetwork:
     ) -> None:
         self.cert_user = cert_user
         self.conf, self.errors = read_network_conf(root / "etc" / "system.conf")
+        self.hosts_file = root / "var" / "run" / "hosts"  # the rootless image's /etc/hosts
         self.name = namespace_name(sysname, root)
         self.stack = stack
         self.resolver = resolver
@@ -83,14 +59,25 @@ class ImageNetwork:
         if self.conf.mode == "OFF":
             self.why_off = "DATAPATH OFF in etc/system.conf"
             return f"data path off: {self.why_off}"
-        reason = available() or ("" if self.stack is not None else "the image has no stack")
+        own = os.environ.get(OWN_NAMESPACE_ENV) == "1"  # re-executed under unshare: rootless
+        if own:
+            reason = None
+        elif self.conf.mode == "ROOTLESS" or os.geteuid() != 0:
+            reason = rootless_available() or "the service could not enter its own namespaces"
+        else:
+            reason = available()
+        reason = reason or ("" if self.stack is not None else "the image has no stack")
         if reason:
             self.why_off = reason
-            if self.conf.mode == "ON":
+            if self.conf.mode in ("ON", "ROOTLESS"):
                 raise NamespaceError(f"DATAPATH ON, but {reason}")
             return f"data path off: {reason}"
         assert self.stack is not None
-        namespace = ImageNamespace(self.name, self.conf.hostnames)
+        namespace = (
+            OwnNamespace(self.name, self.conf.hostnames, hosts_file=self.hosts_file)
+            if own
+            else ImageNamespace(self.name, self.conf.hostnames)
+        )
         try:
             namespace.create()
             self.namespace = namespace
@@ -110,7 +97,8 @@ class ImageNetwork:
             if self.conf.mode == "ON":
                 raise
             return f"data path off: {exc}"
-        return f"data path on: network {self.name}, stack {self.stack.name}"
+        mode = "rootless, in the service's own namespaces" if own else f"network {self.name}"
+        return f"data path on: {mode}, stack {self.stack.name}"
 
     async def stop(self) -> None:
         """End the connections and remove the namespace."""

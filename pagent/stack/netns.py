@@ -101,7 +101,6 @@ class ImageNamespace:
             queue.SimpleQueue()
         )
         self._thread: threading.Thread | None = None
-        self.thread_id = 0  # the native id of the thread in the namespace (/proc/.../task/)
         self._spares: dict[socket.AddressFamily, collections.deque[socket.socket]] = {}
         self._refilling: set[socket.AddressFamily] = set()
 
@@ -125,12 +124,8 @@ class ImageNamespace:
                 f"127.0.0.1\tlocalhost {names}\n::1\tlocalhost ip6-localhost\n", "ascii"
             )
         self._thread = threading.Thread(target=self._serve, name=f"netns-{self.name}", daemon=True)
-        started: Future[object] = Future()
-        self._jobs.put((threading.get_native_id, started))
         self._thread.start()
-        native_id = started.result(timeout=10)
-        assert isinstance(native_id, int)
-        self.thread_id = native_id
+        self.call(lambda: None)  # up, and in the namespace
 
     def redirect_to(self, port: int) -> None:
         """Install the redirect of every TCP connection to the stack's ``port``."""
@@ -213,10 +208,6 @@ class ImageNamespace:
         finally:
             self._refilling.discard(family)
 
-    def proc_net(self, name: str) -> Path:
-        """``/proc/.../net/NAME`` as the namespace sees it (tcp, tcp6)."""
-        return Path(f"/proc/{os.getpid()}/task/{self.thread_id}/net/{name}")
-
     def inode(self) -> int:
         """The namespace's inode: a process is in the image if its ns/net has it."""
         return os.stat(self.path).st_ino
@@ -232,6 +223,65 @@ def _outbound_socket(family: socket.AddressFamily) -> socket.socket:
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.setblocking(False)
     return sock
+
+
+MS_BIND = 0x1000
+
+
+class OwnNamespace(ImageNamespace):
+    """The rootless image: the network namespace this very process runs in.
+
+    A service without root re-executes itself under ``unshare --user --map-root-user
+    --net --mount`` (pagent.service.netconf.rootless_argv); inside, it is root of its own
+    user namespace and may set nftables rules in its own network namespace. Its sockets
+    are made there with no thread to enter it, the namespace ends with the process, and
+    programs join it with ``nsenter`` (pagent.commands.job.job_argv). The host names go in
+    a hosts file bind-mounted over /etc/hosts in the service's own mount namespace.
+    """
+
+    def __init__(self, name: str, hostnames: tuple[str, ...] = (), *, hosts_file: Path) -> None:
+        super().__init__(name, hostnames)
+        self.hosts_file = hosts_file
+
+    def create(self) -> None:
+        """Bring loopback up and give the image its host names."""
+        _run("ip", "link", "set", "lo", "up")
+        if self.hostnames:
+            names = " ".join(self.hostnames)
+            self.hosts_file.parent.mkdir(parents=True, exist_ok=True)
+            self.hosts_file.write_text(
+                f"127.0.0.1\tlocalhost {names}\n::1\tlocalhost ip6-localhost\n", "ascii"
+            )
+            libc = ctypes.CDLL(None, use_errno=True)
+            source, target = str(self.hosts_file).encode(), b"/etc/hosts"
+            if libc.mount(source, target, None, MS_BIND, None) != 0:
+                err = ctypes.get_errno()
+                raise NamespaceError(
+                    f"cannot bind-mount the image's hosts file: {os.strerror(err)}"
+                )
+
+    def redirect_to(self, port: int) -> None:
+        """Install the redirect of every TCP connection to the stack's ``port``."""
+        self.port = port
+        _run("nft", "-f", "-", stdin=nft_rules(port))
+
+    def delete(self) -> None:
+        """Nothing to remove: the namespace ends with the process."""
+        for spare in self._spares.values():
+            while spare:
+                spare.popleft().close()
+
+    def call(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` here: this process is in the namespace already."""
+        return fn()
+
+    def outbound(self, family: socket.AddressFamily) -> socket.socket:
+        """A marked, non-blocking socket for the stack's onward connection."""
+        return _outbound_socket(family)
+
+    def inode(self) -> int:
+        """The namespace's inode: the one this process is in."""
+        return os.stat("/proc/self/ns/net").st_ino
 
 
 def original_destination(sock: socket.socket) -> tuple[str, int]:

@@ -40,8 +40,9 @@ UNKNOWN = Owner(0, "", "")  # the process ended before the stack looked
 def pids_in_namespace(ns_inode: int) -> list[int]:
     """The processes whose network namespace is the image's."""
     pids: list[int] = []
+    me = str(os.getpid())  # a rootless stack runs in the image itself: not a job of it
     for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
+        if not entry.name.isdigit() or entry.name == me:
             continue
         try:
             if os.stat(f"/proc/{entry.name}/ns/net").st_ino == ns_inode:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from pagent.service.netconf import rootless_available
 from pagent.stack import netns
 from tests.e2e.conftest import PAGENT, Service, pagent
 from tests.processes import make_root
@@ -62,13 +63,14 @@ EZD1283I = re.compile(
 )
 
 
-@pytest.fixture(name="root")
-def fixture_root() -> Iterator[Path]:
-    """A root whose service must have its data path (root and nftables needed)."""
-    why = netns.available()
+@pytest.fixture(name="root", params=["ON", "ROOTLESS"])
+def fixture_root(request: pytest.FixtureRequest) -> Iterator[Path]:
+    """A root whose service must have its data path: a named namespace (root and nftables
+    needed), or the service's own namespaces, as a service without root gets them."""
+    why = netns.available() if request.param == "ON" else rootless_available()
     if why is not None:
         pytest.skip(why)
-    root = make_root("pw", datapath="ON")
+    root = make_root("pw", datapath=request.param)
     yield root
     shutil.rmtree(root.parent, ignore_errors=True)
 
@@ -213,9 +215,12 @@ def test_with_ttls_off_the_connection_stays_clear(
 
 def test_the_service_removes_its_network_when_it_stops(service: Service) -> None:
     name = netns.namespace_name("WG31", service.root)
-    assert (netns.NETNS_DIR / name).exists()
+    conf = (service.root / "etc" / "system.conf").read_text()
+    rootless = re.search(r"(?m)^DATAPATH\s+ROOTLESS", conf) is not None
+    assert (netns.NETNS_DIR / name).exists() != rootless  # rootless: its own namespaces
     assert service.terminate() == 0
     assert not (netns.NETNS_DIR / name).exists()
+    assert pagent("job", "X", "--root", str(service.root), "--", "true").returncode == 3
 
 
 HOLD = (

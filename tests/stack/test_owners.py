@@ -26,23 +26,69 @@ def _here() -> int:
     return os.stat("/proc/self/ns/net").st_ino
 
 
+LISTEN = (
+    "import socket, sys\n"
+    "s = socket.create_server(('127.0.0.1', 0))\n"
+    "print(s.getsockname()[1], flush=True)\n"
+    "sys.stdin.read()\n"
+)
+CONNECT = (
+    "import socket, sys\n"
+    "c = socket.create_connection(('127.0.0.1', int(sys.argv[1])))\n"
+    "print(c.getsockname()[1], flush=True)\n"
+    "sys.stdin.read()\n"
+)
+
+
+def _child(code: str, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "_BPX_JOBNAME": "OWNTEST"},
+    )
+
+
+def _end(child: subprocess.Popen[str]) -> None:
+    assert child.stdin is not None
+    child.stdin.close()
+    child.wait(10)
+    assert child.stdout is not None
+    child.stdout.close()
+
+
 def test_finder_names_the_process_holding_a_connected_socket(diag: SockDiag):
     with socket.create_server(("127.0.0.1", 0)) as server:
         port = server.getsockname()[1]
-        with socket.create_connection(("127.0.0.1", port)) as client:
-            accepted, _ = server.accept()
-            with accepted:
-                finder = owners.OwnerFinder(diag, _here())
-                found = finder.owner_of(client.getsockname(), ("127.0.0.1", port))
-    assert found.pid == os.getpid()
+        child = _child(CONNECT, str(port))
+        try:
+            assert child.stdout is not None
+            local = int(child.stdout.readline())
+            finder = owners.OwnerFinder(diag, _here())
+            found = finder.owner_of(("127.0.0.1", local), ("127.0.0.1", port))
+        finally:
+            _end(child)
+    assert (found.pid, found.jobname) == (child.pid, "OWNTEST")
 
 
 def test_finder_names_the_listener_when_no_connection_has_that_address(diag: SockDiag):
-    with socket.create_server(("127.0.0.1", 0)) as server:
-        port = server.getsockname()[1]
+    child = _child(LISTEN)
+    try:
+        assert child.stdout is not None
+        port = int(child.stdout.readline())
         finder = owners.OwnerFinder(diag, _here())
         found = finder.owner_of(("127.0.0.1", port), ("127.0.0.1", 40000))
-    assert found.pid == os.getpid()
+    finally:
+        _end(child)
+    assert (found.pid, found.jobname) == (child.pid, "OWNTEST")
+
+
+def test_the_service_s_own_sockets_are_never_a_job_s(diag: SockDiag):
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        finder = owners.OwnerFinder(diag, _here())
+        found = finder.owner_of(server.getsockname(), ("127.0.0.1", 40000))
+    assert found.pid == 0  # a rootless stack is in the image itself: it is no job of it
 
 
 def test_finder_says_unknown_when_no_socket_matches(diag: SockDiag):

@@ -1,0 +1,74 @@
+"""The image's network statements of ``etc/system.conf``, and the rootless re-execution.
+
+Kept apart from :mod:`pagent.service.network` so that ``pagent serve`` can read them before
+it imports the data path (it decides first whether to re-execute itself rootless).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+# AUTO: a data path when the service can have one; ON: must have one; OFF: none;
+# ROOTLESS: in the service's own namespaces even as root (what a non-root service gets).
+MODES = ("AUTO", "ON", "OFF", "ROOTLESS")
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkConf:
+    """The DATAPATH and HOSTNAME statements of system.conf."""
+
+    mode: str = "AUTO"
+    hostnames: tuple[str, ...] = ()
+
+
+def read_network_conf(path: Path) -> tuple[NetworkConf, list[str]]:
+    """The network statements of system.conf, and one error line per bad statement."""
+    mode = "AUTO"
+    hostnames: list[str] = []
+    errors: list[str] = []
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except OSError:
+        return NetworkConf(), errors
+    for number, raw in enumerate(lines, 1):
+        words = raw.split("#", 1)[0].split()
+        if not words:
+            continue
+        key = words[0].upper()
+        if key == "DATAPATH":
+            if len(words) != 2 or words[1].upper() not in MODES:
+                errors.append(f"{path}:{number}: DATAPATH takes AUTO, ON, OFF or ROOTLESS")
+                continue
+            mode = words[1].upper()
+        elif key == "HOSTNAME":
+            hostnames += [w.lower() for w in words[1:]]
+    return NetworkConf(mode, tuple(hostnames)), errors
+
+
+OWN_NAMESPACE_ENV = "PAGENT_OWN_NETNS"  # set by the re-exec under unshare (rootless mode)
+
+
+def rootless_available() -> str | None:
+    """None if this (non-root) process can give itself a user, network and mount namespace
+    with nftables in it (``unshare -Urnm``), else why not."""
+    for tool in ("unshare", "ip", "nft"):
+        if shutil.which(tool) is None:
+            return f"the data path needs the {tool!r} command (util-linux, iproute2, nftables)"
+    probe = subprocess.run(
+        ["unshare", "--user", "--map-root-user", "--net", "--mount", "true"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if probe.returncode != 0:
+        return f"unprivileged user namespaces are not allowed here: {probe.stderr.strip()}"
+    return None
+
+
+def rootless_argv(argv: list[str]) -> list[str]:
+    """The command line that runs ``argv`` in a user, network and mount namespace of its
+    own, as root inside it (the rootless data path, docs/datapath.md)."""
+    return ["unshare", "--user", "--map-root-user", "--net", "--mount", "--", *argv]

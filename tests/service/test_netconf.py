@@ -1,0 +1,46 @@
+"""pagent.service.netconf: the DATAPATH and HOSTNAME statements, and the rootless command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pagent.service.netconf import NetworkConf, read_network_conf, rootless_argv
+
+
+def _conf(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "system.conf"
+    path.write_text(text)
+    return path
+
+
+def test_a_missing_file_gives_auto_and_no_host_names(tmp_path: Path):
+    assert read_network_conf(tmp_path / "none.conf") == (NetworkConf("AUTO", ()), [])
+
+
+@pytest.mark.parametrize("mode", ["auto", "ON", "Off", "rootless"])
+def test_datapath_takes_its_four_modes_in_any_case(tmp_path: Path, mode: str):
+    conf, errors = read_network_conf(_conf(tmp_path, f"SYSNAME WG31\nDATAPATH {mode}\n"))
+    assert (conf.mode, errors) == (mode.upper(), [])
+
+
+def test_a_bad_datapath_is_an_error_naming_the_line_and_auto_stays(tmp_path: Path):
+    path = _conf(tmp_path, "SYSNAME WG31\nDATAPATH MAYBE\n")
+    conf, errors = read_network_conf(path)
+    assert conf.mode == "AUTO"
+    assert errors == [f"{path}:2: DATAPATH takes AUTO, ON, OFF or ROOTLESS"]
+
+
+def test_hostnames_add_up_lower_cased_and_comments_are_ignored(tmp_path: Path):
+    conf, _ = read_network_conf(
+        _conf(tmp_path, "HOSTNAME WG31.Washington.IBM.com  # the workshop's\nHOSTNAME wg31\n")
+    )
+    assert conf.hostnames == ("wg31.washington.ibm.com", "wg31")
+
+
+def test_rootless_argv_runs_the_command_in_new_user_network_and_mount_namespaces():
+    argv = rootless_argv(["python", "-m", "pagent", "serve"])
+    assert argv[0] == "unshare"
+    assert {"--user", "--map-root-user", "--net", "--mount"} <= set(argv[: argv.index("--")])
+    assert argv[argv.index("--") + 1 :] == ["python", "-m", "pagent", "serve"]
