@@ -19,6 +19,7 @@ import resource
 import shutil
 import signal
 import sys
+import sysconfig
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -225,11 +226,30 @@ def raise_file_limit() -> None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
+def default_etc_candidates() -> list[Path]:
+    """Where the embedded default root's etc/ may be, in the order looked at: the checkout
+    pagent runs from, then where a wheel installs it (pyproject's data-files), for this
+    interpreter's scheme and for a ``--user`` install."""
+    schemes = [sysconfig.get_path("data")]
+    with contextlib.suppress(KeyError):
+        schemes.append(sysconfig.get_path("data", f"{os.name}_user"))
+    return [CHECKOUT_ROOT / "etc", *(Path(base) / "share" / "pagent" / "etc" for base in schemes)]
+
+
+def default_etc() -> Path | None:
+    """The embedded default root's etc/, or None when it is not installed."""
+    return next((p for p in default_etc_candidates() if (p / "pagent.conf").is_file()), None)
+
+
 def init(target: Path) -> int:
     """``pagent init DIR``: lay out a fresh root with the embedded defaults."""
-    source = CHECKOUT_ROOT / "etc"
-    if not source.is_dir():
-        print("pagent init: the embedded default root (etc/) is not installed", file=sys.stderr)
+    source = default_etc()
+    if source is None:
+        looked = ", ".join(str(p) for p in default_etc_candidates())
+        print(
+            f"pagent init: the embedded default root (etc/) is not installed; looked in {looked}",
+            file=sys.stderr,
+        )
         return 2
     if (target / "etc").exists():
         print(f"pagent init: {target / 'etc'} exists; not overwriting it", file=sys.stderr)
