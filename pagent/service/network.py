@@ -40,8 +40,10 @@ class ImageNetwork:
         log: AtTlsLog,
         clock: Callable[[], datetime],
         cert_user: Callable[[bytes], str | None] = lambda _der: None,
+        explain: Callable[[int, int, str], None] = lambda _connid, _rc, _reason: None,
     ) -> None:
         self.cert_user = cert_user
+        self.explain = explain
         self.conf, self.errors = read_network_conf(root / "etc" / "system.conf")
         self.hosts_file = root / "var" / "run" / "hosts"  # the rootless image's /etc/hosts
         self.name = namespace_name(sysname, root)
@@ -88,6 +90,7 @@ class ImageNetwork:
                 log=self.log,
                 clock=self.clock,
                 cert_user=self.cert_user,
+                explain=self.explain,
             )
             self.port = await self.datapath.start()
         except (NamespaceError, OSError) as exc:

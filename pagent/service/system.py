@@ -21,6 +21,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import structlog
+
 from pagent import mvs
 from pagent.agent import Output, PolicyAgent
 from pagent.agent.loglevel import LogLevel
@@ -113,6 +115,7 @@ class System:
             log=self._ttls_log,
             clock=clock,
             cert_user=lambda der: user_of_certificate(self.saf, der),
+            explain=self._ttls_reason,
         )
         self._numbers = itertools.cycle(range(1, 10000))  # the console's rolling number
         self._asid = 0x3F
@@ -159,6 +162,12 @@ class System:
         stack = self.network.stack
         name = stack.name if stack is not None else "TCPIP"
         self.syslogd.log(facility, priority, name, TCPIP_USERID, os.getpid(), text, tag="TTLS")
+
+    def _ttls_reason(self, connid: int, rc: int, reason: str) -> None:
+        """Why an AT-TLS connection failed, in words, in pagent's own log (PAGENTSV)."""
+        structlog.get_logger("pagent.ttls").warning(
+            "ttls_connection_failed", connid=f"{connid:08X}", rc=rc, reason=reason
+        )
 
     def start(self) -> list[str]:
         """Start the stacks (their profiles); the lines they write."""

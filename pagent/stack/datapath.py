@@ -103,6 +103,7 @@ class DataPath:
         clock: Callable[[], datetime],
         identify: Identify | None = None,
         cert_user: Callable[[bytes], str | None] = lambda _der: None,
+        explain: Callable[[int, int, str], None] = lambda _connid, _rc, _reason: None,
     ) -> None:
         self.stack = stack
         self.namespace = namespace
@@ -121,6 +122,9 @@ class DataPath:
         self._finder: owners.OwnerFinder | None = None
         self._identify = identify or self._owners
         self.cert_user = cert_user  # ClientAuthType SAFCheck: certificate -> SAF user id
+        # Why a connection failed, in words (connid, RC, reason): z/OS says only the RC;
+        # the service logs this under its own job name, beside the EZD1286I.
+        self.explain = explain
 
     # --- life -----------------------------------------------------------------------------
     async def start(self) -> int:
@@ -435,7 +439,7 @@ class DataPath:
             self._syslog(endpoint, "err", format_message("EZD1286I", **fields))
         if trace & TRACE_JOBLOG:
             self.stack.emit_lines(format_lines("EZD1287I", **fields))
-        del reason  # the RC says it; the reason is for pagent's own log
+        self.explain(endpoint.connid, rc, reason)
 
 
 class _Events:

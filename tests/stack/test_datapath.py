@@ -121,6 +121,7 @@ class Rig:
     path: DataPath | None = None
     syslog: list[tuple[str, str, str]] = field(default_factory=list)
     console: list[list[str]] = field(default_factory=list)
+    reasons: list[tuple[int, str]] = field(default_factory=list)  # (RC, why), pagent's own
 
     def texts(self, msgid: str) -> list[str]:
         return [text for _f, _p, text in self.syslog if msgid in text]
@@ -182,6 +183,7 @@ async def running(rig: Rig) -> AsyncIterator[DataPath]:
         clock=lambda: NOW,
         identify=identify,
         cert_user=lambda der: user_of_certificate(rig.store, der),
+        explain=lambda _connid, rc, reason: rig.reasons.append((rc, reason)),
     )
     rig.path = path
     await path.start()
@@ -500,6 +502,9 @@ def test_a_missing_key_ring_fails_the_connection_with_rc_202(rig: Rig) -> None:
     _fails(rig, 7004, server_ctx)
     (error,) = rig.texts("EZD1286I")
     assert "RULE: NoRing RC:  202" in error
+    ((rc, reason),) = rig.reasons  # pagent's own words beside the RC
+    assert rc == 202
+    assert "NoSuch.Ring" in reason
     assert any("EZD1287I TTLS Error RC:  202" in lines[0] for lines in rig.console)
 
 
