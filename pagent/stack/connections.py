@@ -55,8 +55,6 @@ class Endpoint:
     cipher_name: str = ""
     cert_userid: str = ""
     rc: int = 0
-    bytes_in: int = 0
-    bytes_out: int = 0
     peer: int = 0  # the connid of the other end, when both ends are in the image
 
     @property

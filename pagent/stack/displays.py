@@ -241,9 +241,10 @@ def _detail(endpoint: Endpoint, stale: bool) -> list[str]:
             _field("HandshakeTimeout", eff.advanced.get("HandshakeTimeout", "")),
             _field("Trace", eff.trace),
         ]
+    if endpoint.peer:  # the other end of the connection is also this stack's
+        lines.append(_field("PartnerConnID", f"{endpoint.peer:08X}"))
     if endpoint.rc:
         lines.append(_field("ReturnCode", endpoint.rc))
-    lines += [_field("BytesIn", endpoint.bytes_in), _field("BytesOut", endpoint.bytes_out)]
     return lines
 
 
