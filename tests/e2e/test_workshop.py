@@ -276,3 +276,22 @@ def test_netstat_ttls_shows_the_live_connection_of_user1get(
             assert holder.stdin is not None
             holder.stdin.close()
             holder.wait(10)
+
+
+def test_curl_speaking_plain_http_gets_the_record_through_at_tls(
+    service: Service, zcee: subprocess.Popen[str]
+) -> None:
+    """Issue 5 §2: an ordinary program (curl) as job USER1GET; AT-TLS does the TLS."""
+    curl = shutil.which("curl")
+    if curl is None:
+        pytest.skip("curl is not installed")
+    assert console(service.root, OBEY_TTLS).returncode == 0
+    url = "http://wg31.washington.ibm.com:9443/cscvinc/employee/111111"
+    with job(
+        service.root, "USER1GET", "USER1", curl, "-sS", "-m", "20", "-u", "USER1:USER1", url
+    ) as p:
+        out, err = p.communicate(timeout=60)
+    assert p.returncode == 0, err
+    assert '"NAME":"C. BAKER"' in out
+    assert '"USERID":"LIBSERV"' in out
+    assert service.wait_log("EZD1283I")
