@@ -21,7 +21,7 @@ from pagent.commands._output import EXIT_USAGE
 from pagent.service.netconf import OWN_NAMESPACE_ENV
 from pagent.service.pidfile import read_pid
 from pagent.service.system import read_system_conf
-from pagent.stack.netns import NETNS_DIR, namespace_name
+from pagent.stack.netns import NETNS_DIR, namespace_name, netns_exec
 
 _NAME = re.compile(r"[A-Z@#$][A-Z0-9@#$]{0,7}")  # a z/OS job name or user id
 
@@ -37,7 +37,7 @@ def job_argv(root: Path, jobname: str, userid: str, command: Sequence[str]) -> l
     name = namespace_name(sysname, root)
     job = ["env", f"_BPX_JOBNAME={jobname}", f"_BPX_USERID={userid}", *command]
     if (NETNS_DIR / name).exists():
-        return ["ip", "netns", "exec", name, *job]
+        return [*netns_exec(name), *job]
     pid = read_pid(root / "var" / "run" / "pagent.pid")
     if pid is None or not _own_namespaces(pid):
         return None

@@ -77,6 +77,16 @@ def nft_rules(port: int) -> str:
     return f"table ip pagent {{\n{chain}}}\ntable ip6 pagent {{\n{chain}}}\n"
 
 
+def hosts_text(hostnames: tuple[str, ...]) -> str:
+    """The image's /etc/hosts: its host names on the loopback address."""
+    return f"127.0.0.1\tlocalhost {' '.join(hostnames)}\n::1\tlocalhost ip6-localhost\n"
+
+
+def netns_exec(name: str) -> list[str]:
+    """The command prefix that runs a program in the named namespace ``name``."""
+    return ["ip", "netns", "exec", name]
+
+
 def _run(*argv: str, stdin: str | None = None) -> None:
     done = subprocess.run(argv, input=stdin, capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -115,14 +125,11 @@ class ImageNamespace:
         if self.path.exists():
             self.delete()
         _run("ip", "netns", "add", self.name)
-        _run("ip", "netns", "exec", self.name, "ip", "link", "set", "lo", "up")
+        _run(*self.exec_argv(), "ip", "link", "set", "lo", "up")
         if self.hostnames:
             etc = ETC_NETNS / self.name
             etc.mkdir(parents=True, exist_ok=True)
-            names = " ".join(self.hostnames)
-            (etc / "hosts").write_text(
-                f"127.0.0.1\tlocalhost {names}\n::1\tlocalhost ip6-localhost\n", "ascii"
-            )
+            (etc / "hosts").write_text(hosts_text(self.hostnames), "ascii")
         self._thread = threading.Thread(target=self._serve, name=f"netns-{self.name}", daemon=True)
         self._thread.start()
         self.call(lambda: None)  # up, and in the namespace
@@ -130,7 +137,7 @@ class ImageNamespace:
     def redirect_to(self, port: int) -> None:
         """Install the redirect of every TCP connection to the stack's ``port``."""
         self.port = port
-        _run("ip", "netns", "exec", self.name, "nft", "-f", "-", stdin=nft_rules(port))
+        _run(*self.exec_argv(), "nft", "-f", "-", stdin=nft_rules(port))
 
     def delete(self) -> None:
         """Remove the namespace; programs still in it keep running without a network."""
@@ -213,8 +220,8 @@ class ImageNamespace:
         return os.stat(self.path).st_ino
 
     def exec_argv(self) -> list[str]:
-        """The command prefix that runs a program inside the image."""
-        return ["ip", "netns", "exec", self.name]
+        """The command prefix that runs a program inside the image, from this process."""
+        return netns_exec(self.name)
 
 
 def _outbound_socket(family: socket.AddressFamily) -> socket.socket:
@@ -245,13 +252,10 @@ class OwnNamespace(ImageNamespace):
 
     def create(self) -> None:
         """Bring loopback up and give the image its host names."""
-        _run("ip", "link", "set", "lo", "up")
+        _run(*self.exec_argv(), "ip", "link", "set", "lo", "up")
         if self.hostnames:
-            names = " ".join(self.hostnames)
             self.hosts_file.parent.mkdir(parents=True, exist_ok=True)
-            self.hosts_file.write_text(
-                f"127.0.0.1\tlocalhost {names}\n::1\tlocalhost ip6-localhost\n", "ascii"
-            )
+            self.hosts_file.write_text(hosts_text(self.hostnames), "ascii")
             libc = ctypes.CDLL(None, use_errno=True)
             source, target = str(self.hosts_file).encode(), b"/etc/hosts"
             if libc.mount(source, target, None, MS_BIND, None) != 0:
@@ -260,16 +264,13 @@ class OwnNamespace(ImageNamespace):
                     f"cannot bind-mount the image's hosts file: {os.strerror(err)}"
                 )
 
-    def redirect_to(self, port: int) -> None:
-        """Install the redirect of every TCP connection to the stack's ``port``."""
-        self.port = port
-        _run("nft", "-f", "-", stdin=nft_rules(port))
+    def exec_argv(self) -> list[str]:
+        """None needed: this process is in the image (redirect_to's nft runs here)."""
+        return []
 
     def delete(self) -> None:
-        """Nothing to remove: the namespace ends with the process."""
-        for spare in self._spares.values():
-            while spare:
-                spare.popleft().close()
+        """Nothing to remove: the namespace ends with the process (and no spares were made,
+        see :meth:`outbound`)."""
 
     def call(self, fn: Callable[[], T]) -> T:
         """Run ``fn`` here: this process is in the namespace already."""
