@@ -403,8 +403,7 @@ class DataPath:
         handles = (
             f"{0x5011500000 + endpoint.envid * 0x1000:016X} {0x5011520000 + endpoint.connid:016X}"
         )
-        protocol = version.upper()
-        data = f"{handles} {protocol} {ebcdic_hex(code4) if code4 else cipher}"
+        data = f"{handles} {endpoint.protocol} {ebcdic_hex(code4) if code4 else cipher}"
         self._syslog(
             endpoint,
             "debug",

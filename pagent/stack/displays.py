@@ -109,11 +109,9 @@ def netstat_config(number: int, *, release: str, tcpipname: str, ttls: bool) -> 
         values = dict(fields)
         if msg_id == "DISPLAY.NETSTAT.CONFIG.TCP_TTLS":
             values["ttls"] = _yes_no(ttls)
-        report.append(format_message(msg_id, **values).upper())
+        report.append(format_message(msg_id, **values))
     report.append(format_message("DISPLAY.NETSTAT.END"))
-    return format_lines(
-        "EZD0101I", number=number, release=release, tcpipname=tcpipname, report=report
-    )
+    return _netstat(number, release, tcpipname, report)
 
 
 def _netstat(number: int, release: str, tcpipname: str, report: list[str]) -> list[str]:
