@@ -202,10 +202,10 @@ def go_rootless(root: Path) -> None:
     """
     from pagent.service import netconf  # noqa: PLC0415 - light, see the note on imports
 
-    if os.environ.get(netconf.OWN_NAMESPACE_ENV) == "1":
+    if netconf.in_own_namespaces():
         return
     conf, _errors = netconf.read_network_conf(root / "etc" / "system.conf")
-    if conf.mode == "OFF" or (os.geteuid() == 0 and conf.mode != "ROOTLESS"):
+    if not netconf.wants_rootless(conf):
         return
     if netconf.rootless_available() is not None:
         return  # ImageNetwork.start says why, or fails for ON and ROOTLESS

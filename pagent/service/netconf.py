@@ -6,6 +6,7 @@ it imports the data path (it decides first whether to re-execute itself rootless
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -49,6 +50,17 @@ def read_network_conf(path: Path) -> tuple[NetworkConf, list[str]]:
 
 
 OWN_NAMESPACE_ENV = "PAGENT_OWN_NETNS"  # set by the re-exec under unshare (rootless mode)
+
+
+def in_own_namespaces() -> bool:
+    """Whether this process is the service re-executed in namespaces of its own."""
+    return os.environ.get(OWN_NAMESPACE_ENV) == "1"
+
+
+def wants_rootless(conf: NetworkConf) -> bool:
+    """Whether the data path is to live in the service's own namespaces: DATAPATH
+    ROOTLESS, or any mode but OFF when the service is not root."""
+    return conf.mode == "ROOTLESS" or (conf.mode != "OFF" and os.geteuid() != 0)
 
 
 def rootless_available() -> str | None:

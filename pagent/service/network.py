@@ -9,13 +9,17 @@ the stack maps nothing live and ``pagent job`` says why.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 from pagent.saf.material import KeyringResolver
-from pagent.service.netconf import OWN_NAMESPACE_ENV, read_network_conf, rootless_available
+from pagent.service.netconf import (
+    in_own_namespaces,
+    read_network_conf,
+    rootless_available,
+    wants_rootless,
+)
 from pagent.stack import Stack
 from pagent.stack.datapath import AtTlsLog, DataPath
 from pagent.stack.netns import (
@@ -61,10 +65,10 @@ class ImageNetwork:
         if self.conf.mode == "OFF":
             self.why_off = "DATAPATH OFF in etc/system.conf"
             return f"data path off: {self.why_off}"
-        own = os.environ.get(OWN_NAMESPACE_ENV) == "1"  # re-executed under unshare: rootless
+        own = in_own_namespaces()  # re-executed under unshare: rootless
         if own:
             reason = None
-        elif self.conf.mode == "ROOTLESS" or os.geteuid() != 0:
+        elif wants_rootless(self.conf):
             reason = rootless_available() or "the service could not enter its own namespaces"
         else:
             reason = available()
@@ -72,7 +76,7 @@ class ImageNetwork:
         if reason:
             self.why_off = reason
             if self.conf.mode in ("ON", "ROOTLESS"):
-                raise NamespaceError(f"DATAPATH ON, but {reason}")
+                raise NamespaceError(f"DATAPATH {self.conf.mode}, but {reason}")
             return f"data path off: {reason}"
         assert self.stack is not None
         namespace = (

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from pagent.service.netconf import NetworkConf, read_network_conf, rootless_argv
+from pagent.service.netconf import NetworkConf, read_network_conf, rootless_argv, wants_rootless
 
 
 def _conf(tmp_path: Path, text: str) -> Path:
@@ -44,3 +45,21 @@ def test_rootless_argv_runs_the_command_in_new_user_network_and_mount_namespaces
     assert argv[0] == "unshare"
     assert {"--user", "--map-root-user", "--net", "--mount"} <= set(argv[: argv.index("--")])
     assert argv[argv.index("--") + 1 :] == ["python", "-m", "pagent", "serve"]
+
+
+@pytest.mark.parametrize(
+    ("mode", "euid", "wanted"),
+    [
+        ("ROOTLESS", 0, True),
+        ("AUTO", 0, False),
+        ("ON", 0, False),
+        ("AUTO", 1000, True),
+        ("ON", 1000, True),
+        ("OFF", 1000, False),
+    ],
+)
+def test_the_service_s_own_namespaces_are_wanted_for_rootless_or_without_root(
+    monkeypatch: pytest.MonkeyPatch, mode: str, euid: int, wanted: bool
+):
+    monkeypatch.setattr(os, "geteuid", lambda: euid)
+    assert wants_rootless(NetworkConf(mode)) is wanted
