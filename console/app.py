@@ -62,7 +62,7 @@ from prompt_toolkit.styles import Style
 from console import lexer, pager, toolbar
 from console.completer import LOCAL_COMMANDS, LOG_OPERANDS, MvsCompleter, dataset_names
 from console.lexer import MvsLexer, message_style, tokens
-from console.script import echo
+from console.script import continue_command, echo
 from pagent.mvs import VERBS
 from pagent.service.client import ControlClient, Reply, ServiceError
 
@@ -393,13 +393,9 @@ class ConsoleApp:
         A line ending in ``+`` is kept and continued by the next one, as TSO commands are
         (RACDCERT members, issue 5); the prompt shows that it waits for the rest.
         """
-        line = text.strip(" \t")
-        if line.endswith("+"):
-            self._continued = f"{self._continued} {line[:-1].rstrip()}".strip()
-            return None
-        if self._continued:
-            line, self._continued = f"{self._continued} {line}".strip(), ""
-        if not line:
+        line, complete = continue_command(self._continued, text)
+        self._continued = "" if complete else line
+        if not complete or not line:
             return None
         word, _, rest = line.replace("\t", " ").partition(" ")
         verb = word.upper()

@@ -124,13 +124,25 @@ def _comment(text: str) -> bool:
     return text.startswith("#") or (text.startswith("/*") and text.endswith("*/"))
 
 
+def continue_command(pending: str, line: str) -> tuple[str, bool]:
+    """Add one line to a command continued with ``+``: (the command so far, complete?).
+
+    A line ending in ``+`` continues on the next one, as TSO commands do: the ``+`` goes,
+    and the next line's leading blanks shrink to one. The script runner and the
+    interactive prompt both use this rule.
+    """
+    text = line.strip()
+    if text.endswith("+"):
+        return f"{pending} {text[:-1].rstrip()}".strip(), False
+    return f"{pending} {text}".strip(), True
+
+
 def iter_steps(lines: Iterable[str], source: str) -> Iterator[Step]:
     """The steps of ``lines``, parsed as they are read (``source``: the name in messages).
 
-    With ``source`` ``-c`` each line is one ``-c`` option, labelled ``-c N``. A line ending
-    in ``+`` continues on the next one, as TSO commands do (the workshop's RACDCERT members
-    MVSTLS and ZCEETLSC, issue 5): the ``+`` goes, and the next line's leading blanks
-    shrink to one. The command is labelled with its first line.
+    With ``source`` ``-c`` each line is one ``-c`` option, labelled ``-c N``. Lines ending
+    in ``+`` continue (:func:`continue_command`; the workshop's RACDCERT members MVSTLS and
+    ZCEETLSC, issue 5); such a command is labelled with its first line.
     """
     pending = ""
     first = ""
@@ -139,12 +151,12 @@ def iter_steps(lines: Iterable[str], source: str) -> Iterator[Step]:
         text = line.strip()
         if not pending and (not text or _comment(text)):
             continue
-        if text.endswith("+"):
-            first = first or where
-            pending = f"{pending} {text[:-1].rstrip()}" if pending else text[:-1].rstrip()
+        text, complete = continue_command(pending, text)
+        if not complete:
+            pending, first = text, first or where
             continue
         if pending:
-            text, where, pending, first = f"{pending} {text}".strip(), first, "", ""
+            where, pending, first = first, "", ""
         step = parse_line(text, where)
         if step is not None:
             yield step
