@@ -30,21 +30,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.running import service
+from benchmarks.running import MIX, service
 from pagent.service.pidfile import read_pid
 
 SCRIPT_BUDGET = 5.0  # seconds for 1,000 lines (issue 4 §5)
 STARTUP_BUDGET = 0.5  # seconds from starting the console to its prompt (issue 4 §5)
-
-MIX = (
-    "D TCPIP",
-    "D TCPIP,,N,CONFIG",
-    "F PAGENT,QUERY",
-    "V TCPIP,,OBEY,SYS1.TCPPARMS(TTLS)",
-    "D TCPIP,,N,CONFIG",
-    "F PAGENT,QUERY",
-    "V TCPIP,,OBEY,SYS1.TCPPARMS(NOTTLS)",
-)
 
 
 def script_text(lines: int) -> str:

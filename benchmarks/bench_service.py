@@ -35,7 +35,7 @@ from typing import Any
 
 import psutil
 
-from benchmarks.running import POLICY, Running, service
+from benchmarks.running import MIX, POLICY, Running, service
 from pagent.service.client import ControlClient, ServiceError
 
 ROUND_TRIP_BUDGET = 0.005  # seconds, median (issue 3 §8)
@@ -44,15 +44,6 @@ EDIT_BUDGET = 1.0  # seconds from saving the 1,000-rule policy to EZD1586I
 RSS_BUDGET = 400 * 2**20  # bytes with the 10,000-rule policy installed
 CLIENTS, PER_CLIENT = 20, 200
 
-MIX = (
-    "D TCPIP",
-    "D TCPIP,,N,CONFIG",
-    "F PAGENT,QUERY",
-    "V TCPIP,,OBEY,SYS1.TCPPARMS(TTLS)",
-    "D TCPIP,,N,CONFIG",
-    "F PAGENT,QUERY",
-    "V TCPIP,,OBEY,SYS1.TCPPARMS(NOTTLS)",
-)
 CONFIG = "D TCPIP,,N,CONFIG"
 
 

@@ -19,6 +19,18 @@ from pagent.service.client import ControlClient, ServiceError, socket_path
 
 POLICY = Path("etc/cfgasst/v2r3/WG31/TCPIP1/TTLS.policy")
 
+# The operator commands a session benchmark cycles through (bench_service, bench_console):
+# displays, a query, and the TTLS switch both ways, so that the state stays the same.
+MIX = (
+    "D TCPIP",
+    "D TCPIP,,N,CONFIG",
+    "F PAGENT,QUERY",
+    "V TCPIP,,OBEY,SYS1.TCPPARMS(TTLS)",
+    "D TCPIP,,N,CONFIG",
+    "F PAGENT,QUERY",
+    "V TCPIP,,OBEY,SYS1.TCPPARMS(NOTTLS)",
+)
+
 
 @dataclass
 class Running:

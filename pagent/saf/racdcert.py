@@ -538,22 +538,23 @@ def _list(store: SafStore, owner: str, spec: dict[str, Operand]) -> list[str]:
     return lines
 
 
-def _delete(store: SafStore, owner: str, spec: dict[str, Operand]) -> list[str]:
-    op = spec["DELETE"]
+def _labelled(store: SafStore, owner: str, spec: dict[str, Operand], function: str) -> Certificate:
+    """The certificate a ``FUNCTION(LABEL('...'))`` operand names (DELETE, EXPORT)."""
+    op = spec[function]
     if op.value is None:
-        raise _missing("DELETE(LABEL)")
+        raise _missing(f"{function}(LABEL)")
     parts = _keywords(operands(op.value), {"LABEL"})
-    cert = _need_cert(store, owner, _value(parts.get("LABEL"), "LABEL"))
+    return _need_cert(store, owner, _value(parts.get("LABEL"), "LABEL"))
+
+
+def _delete(store: SafStore, owner: str, spec: dict[str, Operand]) -> list[str]:
+    cert = _labelled(store, owner, spec, "DELETE")
     store.delete_certificate(cert.owner, cert.label)
     return []
 
 
 def _export(store: SafStore, owner: str, spec: dict[str, Operand]) -> list[str]:
-    op = spec["EXPORT"]
-    if op.value is None:
-        raise _missing("EXPORT(LABEL)")
-    parts = _keywords(operands(op.value), {"LABEL"})
-    cert = _need_cert(store, owner, _value(parts.get("LABEL"), "LABEL"))
+    cert = _labelled(store, owner, spec, "EXPORT")
     dsn = _value(spec.get("DSN"), "DSN")
     form = _value(spec["FORMAT"], "FORMAT").upper() if "FORMAT" in spec else "CERTB64"
     if form != "CERTB64":  # only the PEM form: pagent keeps no DER or PKCS#12 data sets
