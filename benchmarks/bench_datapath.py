@@ -72,7 +72,7 @@ import psutil
 
 from benchmarks.running import POLICY, Running, service
 from pagent.service.client import ControlClient, ServiceError
-from pagent.service.system import read_system_conf
+from pagent.service.netconf import read_system_conf
 from pagent.stack.netns import namespace_name
 
 REPO = Path(__file__).resolve().parent.parent

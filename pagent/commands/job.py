@@ -18,9 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pagent.commands._output import EXIT_USAGE
-from pagent.service.netconf import OWN_NAMESPACE_ENV
+from pagent.service.netconf import OWN_NAMESPACE_ENV, read_system_conf
 from pagent.service.pidfile import read_pid
-from pagent.service.system import read_system_conf
 from pagent.stack.netns import NETNS_DIR, namespace_name, netns_exec
 
 _NAME = re.compile(r"[A-Z@#$][A-Z0-9@#$]{0,7}")  # a z/OS job name or user id

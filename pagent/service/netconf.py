@@ -1,7 +1,8 @@
-"""The image's network statements of ``etc/system.conf``, and the rootless re-execution.
+"""``etc/system.conf`` (SYSNAME, STACK, DATAPATH, HOSTNAME), and the rootless re-execution.
 
-Kept apart from :mod:`pagent.service.network` so that ``pagent serve`` can read them before
-it imports the data path (it decides first whether to re-execute itself rootless).
+Kept apart from :mod:`pagent.service.system` and :mod:`pagent.service.network` so that
+``pagent serve`` can read it before it imports the service (it decides first whether to
+re-execute itself rootless), and ``pagent job`` without importing the service at all.
 """
 
 from __future__ import annotations
@@ -11,6 +12,34 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+
+DEFAULT_SYSNAME = "WG31"
+DEFAULT_PROFILE = "SYS1.TCPPARMS(PROFILE)"
+
+
+def statements(path: Path) -> list[tuple[int, list[str]]]:
+    """The statements of system.conf: (line number, words), ``#`` comments and blank lines
+    left out; none when the file cannot be read."""
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except OSError:
+        return []
+    found = [(number, raw.split("#", 1)[0].split()) for number, raw in enumerate(lines, 1)]
+    return [(number, words) for number, words in found if words]
+
+
+def read_system_conf(path: Path) -> tuple[str, list[tuple[str, str]]]:
+    """(sysname, [(stack, profile)]) from system.conf; missing file: defaults, no stacks."""
+    sysname: str = DEFAULT_SYSNAME
+    stacks: list[tuple[str, str]] = []
+    for _number, words in statements(path):
+        key = words[0].upper()
+        if key == "SYSNAME" and len(words) == 2:
+            sysname = words[1].upper()
+        elif key == "STACK" and len(words) in (2, 3):
+            stacks.append((words[1].upper(), words[2] if len(words) == 3 else DEFAULT_PROFILE))
+    return sysname, stacks
+
 
 # AUTO: a data path when the service can have one; ON: must have one; OFF: none;
 # ROOTLESS: in the service's own namespaces even as root (what a non-root service gets).
@@ -30,14 +59,7 @@ def read_network_conf(path: Path) -> tuple[NetworkConf, list[str]]:
     mode = "AUTO"
     hostnames: list[str] = []
     errors: list[str] = []
-    try:
-        lines = path.read_text("utf-8").splitlines()
-    except OSError:
-        return NetworkConf(), errors
-    for number, raw in enumerate(lines, 1):
-        words = raw.split("#", 1)[0].split()
-        if not words:
-            continue
+    for number, words in statements(path):
         key = words[0].upper()
         if key == "DATAPATH":
             if len(words) != 2 or words[1].upper() not in MODES:

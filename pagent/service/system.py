@@ -34,12 +34,11 @@ from pagent.saf import racdcert
 from pagent.saf.rings import resolver, user_of_certificate
 from pagent.saf.store import SafStore
 from pagent.service.control import CommandResult
+from pagent.service.netconf import DEFAULT_PROFILE, read_system_conf
 from pagent.service.network import ImageNetwork
 from pagent.stack import Stack
 from pagent.syslogd import Syslogd
 
-DEFAULT_SYSNAME = "WG31"
-DEFAULT_PROFILE = "SYS1.TCPPARMS(PROFILE)"
 PAGENT_USERID = "PAGENT"  # the started task's user id (IEF695I's ASSIGNED TO USER) [UNV]
 TCPIP_USERID = "TCPIP"  # the stack's user id in its syslogd records (pagent-ops §7.3 example)
 RACF_ISSUER = "IBMUSER"  # who issues RACF commands at this console [UNV]
@@ -62,26 +61,6 @@ HELP = [
     "PERMIT IRR.DIGTCERT.LISTRING CLASS(FACILITY) ID(user) ACCESS(READ)",
     "HELP                              this list",
 ]
-
-
-def read_system_conf(path: Path) -> tuple[str, list[tuple[str, str]]]:
-    """(sysname, [(stack, profile)]) from system.conf; missing file: defaults, no stacks."""
-    sysname: str = DEFAULT_SYSNAME
-    stacks: list[tuple[str, str]] = []
-    try:
-        lines = path.read_text("utf-8").splitlines()
-    except OSError:
-        return sysname, stacks
-    for raw in lines:
-        words = raw.split("#", 1)[0].split()
-        if not words:
-            continue
-        key = words[0].upper()
-        if key == "SYSNAME" and len(words) == 2:
-            sysname = words[1].upper()
-        elif key == "STACK" and len(words) in (2, 3):
-            stacks.append((words[1].upper(), words[2] if len(words) == 3 else DEFAULT_PROFILE))
-    return sysname, stacks
 
 
 class System:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pagent.service.system import System, read_system_conf
+from pagent.service.netconf import read_system_conf
+from pagent.service.system import System
 
 REPO = Path(__file__).resolve().parents[2]
 
