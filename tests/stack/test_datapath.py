@@ -436,12 +436,11 @@ def test_a_closed_connection_leaves_the_table(rig: Rig) -> None:
 
 # --- ClientAuthType SAFCheck -------------------------------------------------------------------
 def _client_with(rig: Rig, ring: str, user: str) -> ssl.SSLContext:
+    """A client trusting the server ring's CA and presenting ``ring``'s certificate."""
     found = resolve_ring(rig.store, ring, user, None)
     assert found.cert_file is not None
     assert found.key_file is not None
-    server = resolve_ring(rig.store, "TEST/Server.Ring", "TEST", None)
-    context = ssl.create_default_context(cadata=server.ca_pem)
-    context.check_hostname = False
+    _, context = rig.material("TEST/Server.Ring")
     context.load_cert_chain(found.cert_file, found.key_file)
     return context
 
