@@ -41,12 +41,14 @@ __all__ = [
     "SUITES_BY_CODE2",
     "SUITES_BY_CODE4",
     "SUITES_BY_NAME",
+    "SUITES_BY_OPENSSL",
     "V2_CIPHERS",
     "V2_CIPHERS_BY_CODE",
     "V2_MAX_CIPHERS",
     "CipherSuite",
     "CodeList",
     "Problem",
+    "code_of_openssl",
     "concat_unique",
     "curve_name",
     "default_codes",
@@ -239,6 +241,9 @@ SUITES: tuple[CipherSuite, ...] = (
 # Names are upper case in the table; the keys stay upper case so lookups can fold the input.
 SUITES_BY_NAME: Mapping[str, CipherSuite] = MappingProxyType({s.name: s for s in SUITES})
 SUITES_BY_CODE4: Mapping[str, CipherSuite] = MappingProxyType({s.code4: s for s in SUITES})
+SUITES_BY_OPENSSL: Mapping[str, CipherSuite] = MappingProxyType(
+    {s.openssl: s for s in SUITES if s.openssl is not None}
+)
 SUITES_BY_CODE2: Mapping[str, CipherSuite] = MappingProxyType(
     {s.code2: s for s in SUITES if s.code2 is not None}
 )
@@ -371,6 +376,13 @@ def openssl_name(code4: str) -> str | None:
     """The OpenSSL name of the V3 suite with this 4-character code, None when there is none."""
     suite = SUITES_BY_CODE4.get(code4.upper())
     return suite.openssl if suite else None
+
+
+def code_of_openssl(name: str) -> str | None:
+    """The 4-character code of the V3 suite OpenSSL calls ``name`` (what a handshake
+    negotiated), None when the table has no such suite."""
+    suite = SUITES_BY_OPENSSL.get(name)
+    return suite.code4 if suite else None
 
 
 def curve_name(code: str) -> str | None:

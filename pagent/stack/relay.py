@@ -26,9 +26,7 @@ import contextlib
 import socket
 import ssl
 import struct
-from collections.abc import Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Literal, Protocol
 
 from pagent.policy import ciphers
@@ -101,10 +99,6 @@ async def _readable(loop: asyncio.AbstractEventLoop, sock: socket.socket) -> Non
 
 
 Outcome = Literal["closed", "reset", "failed", "cancelled"]
-
-_CODE4: Mapping[str, str] = MappingProxyType(
-    {s.openssl: s.code4 for s in ciphers.SUITES if s.openssl is not None}
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -405,7 +399,7 @@ class _TlsEnd(_End):
             self.name,
             self.tls.version() or "",
             name,
-            _CODE4.get(name, ""),
+            ciphers.code_of_openssl(name) or "",
             self.tls.getpeercert(binary_form=True),
         )
 

@@ -637,3 +637,9 @@ def test_code_list_has_errors():
     """CodeList.has_errors is True only when some problem is an error."""
     assert CodeList((), (Problem("error", "x"),)).has_errors
     assert not CodeList(("1",), (Problem("warning", "x"),)).has_errors
+
+
+def test_code_of_openssl_names_the_suite_a_handshake_negotiated() -> None:
+    assert ciphers.code_of_openssl("ECDHE-ECDSA-AES256-GCM-SHA384") == "C02C"
+    assert ciphers.code_of_openssl("TLS_AES_256_GCM_SHA384") == "1302"
+    assert ciphers.code_of_openssl("NO-SUCH-SUITE") is None
