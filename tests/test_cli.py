@@ -19,7 +19,9 @@ SEED = CORPUS / "seed-appendix-WG31-TCPIP1.policy"
 BROKEN = CORPUS / "aididican-MFNET-md-PROC.policy"  # a dangling PortRange ref: rule discarded
 MAIN_CONF = REPO / "etc" / "pagent.conf"
 
-DIAGNOSTIC_KEYS = {"path", "line", "col", "severity", "code", "effect", "message", "related"}
+DIAGNOSTIC_KEYS = {
+    "path", "line", "col", "severity", "code", "effect", "evidence", "message", "related",
+}  # fmt: skip
 
 # The workshop's connection (EZD1281I): USER1GET, outbound, to port 9443.
 SEED_MATCH = [

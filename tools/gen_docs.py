@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -41,7 +42,9 @@ FAMILIES: tuple[Family, ...] = (
         "A line that does not have the form of the language, or a value that is not one of "
         "the parameter's documented values. For AT-TLS, any such error means that PAGENT "
         "installs **no new AT-TLS policy at all**: the stack keeps the policy it had "
-        "(ttls-language.md §1.1).",
+        "(ttls-language.md §1.1). IBM documents which problems are such errors only in part: "
+        "the evidence column says, code by code, where it does and where the rejection is "
+        "pagent's estimate.",
     ),
     Family(
         "E2",
@@ -69,8 +72,10 @@ FAMILIES: tuple[Family, ...] = (
         "C5xx: configuration chain",
         "Problems in the main configuration file (`pagent.conf`) and the image files it "
         "names: which AT-TLS policy files each TCP/IP image gets (pagent-ops.md §1). A "
-        "file that is missing (C501) or an operand that cannot be used (C506) is an error: "
-        "the image gets no policy from it ([fidelity F-076](fidelity.md#F-076)).",
+        "file that is missing (C501) or an operand that cannot be used (C506) is an error. "
+        "In an image's own files (its image file, or naming its policy files) it means the "
+        "image installs no new policy, and its verdict says so; in the main file it fails "
+        "the check (exit 1) ([fidelity F-076](fidelity.md#F-076)).",
     ),
 )
 
@@ -136,15 +141,26 @@ def _cell(text: str) -> str:
     return " ".join(text.split())
 
 
+def _evidence(c: Code) -> str:
+    """The evidence cell: the grade, what it rests on, and the citation or fidelity entry."""
+    grade = c.grade
+    if grade is None:
+        return "—"
+    source = grade.source
+    for fid in sorted(set(re.findall(r"F-\d{3}", source)), reverse=True):
+        source = source.replace(fid, f"[{fid}](fidelity.md#{fid})")
+    return f"**{grade.evidence.value}**: {_cell(grade.basis)} ({source.replace('|', '/')})"
+
+
 def code_table(codes: Sequence[Code]) -> list[str]:
     """The Markdown table of one family."""
     lines = [
-        "| code | severity | what PAGENT does | title | meaning |",
-        "| --- | --- | --- | --- | --- |",
+        "| code | severity | what PAGENT does | evidence | title | meaning |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     lines.extend(
         f'| <a id="{c.id}"></a>`{c.id}` | {c.severity.value} | {EFFECT_TEXT[c.effect]} '
-        f"| {_cell(c.title)} | {_cell(c.meaning)} |"
+        f"| {_evidence(c)} | {_cell(c.title)} | {_cell(c.meaning)} |"
         for c in codes
     )
     return lines
@@ -203,6 +219,16 @@ def intro(example: Example) -> list[str]:
         f"| {EFFECT_TEXT[Effect.LINT]} | warning | PAGENT is content; pagent thinks a person "
         "would want to know (JSON `effect`: `lint`). |",
         "",
+        "Each code also says how sure pagent is of **what PAGENT does** (its **evidence**, "
+        "JSON `evidence`): **documented** (IBM documents the reaction; the citation says "
+        "where), **observed** (real z/OS output shows it: the `pasearch -t` report of a z/OS "
+        "3.1 system) or **estimate** (IBM documents the rule at most, not the reaction; the "
+        "linked fidelity entry says why pagent chose it). Lint codes have none (JSON `null`). "
+        "The verdict line says which kind decides it: `PAGENT would reject this policy "
+        "(documented: E107 at ...)`, but `PAGENT would probably reject this policy (estimate: "
+        "E108 at ..., IBM documents the range but not the reaction)`. The exit code does not "
+        "depend on the evidence.",
+        "",
         "How pagent reads a policy is in [policy-language.md](policy-language.md); every "
         "behaviour chosen where IBM's is not documented is in [fidelity.md](fidelity.md).",
         "",
@@ -246,7 +272,10 @@ def intro(example: Example) -> list[str]:
         "| `policies[].files` | the files of the policy, in the order PAGENT reads them "
         "(CommonTTLSConfig file first) |",
         "| `policies[].installed` | `false` when PAGENT would reject the policy (an error "
-        "whose effect is `reject`) |",
+        "whose effect is `reject`, in the policy or in the image's own configuration files) |",
+        "| `policies[].verdict` | the verdict: `outcome` (`install`, `discard` or `reject`), "
+        "`evidence` (`documented`, `observed` or `estimate` of the diagnostics that decide it; "
+        "`null` for `install`), `codes` (their codes) and `text` (the verdict line) |",
         "| `policies[].rules` | the names of the rules PAGENT would install, in match order "
         "(Priority descending, then name) |",
         "| `policies[].discarded` | the names of the rules PAGENT would discard |",
@@ -255,6 +284,8 @@ def intro(example: Example) -> list[str]:
         "| `diagnostics[].severity` | `error` or `warning` |",
         "| `diagnostics[].code` | the code, for example `E201` |",
         "| `diagnostics[].effect` | `reject`, `discard`, `ignore` or `lint` |",
+        "| `diagnostics[].evidence` | `documented`, `observed` or `estimate`: how sure "
+        "pagent is of the effect; `null` for lint |",
         "| `diagnostics[].message` | the text |",
         "| `diagnostics[].related` | related places: objects with `path`, `line`, `col`, "
         "`message` (often empty) |",

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pagent.commands._output import EXIT_USAGE, dump_json, err
-from pagent.policy.check import check_paths
+from pagent.policy.check import check_paths, verdict_of
 from pagent.policy.diagnostics import render_text
 
 
@@ -28,7 +28,8 @@ def run_check(paths: Sequence[Path], root: Path | None, *, as_json: bool, strict
                     {
                         "label": p.label,
                         "files": list(p.policy.files),
-                        "installed": not p.policy.rejected,
+                        "installed": not p.rejected,
+                        "verdict": verdict_of(p).as_json(),
                         "rules": [r.name for r in p.policy.rules],
                         "discarded": list(p.policy.discarded),
                     }
@@ -39,18 +40,8 @@ def run_check(paths: Sequence[Path], root: Path | None, *, as_json: bool, strict
         )
         return code
     sys.stdout.write(render_text(diags, report.sources))
+    errors = sum(1 for d in diags if d.severity.value == "error")
+    warnings = len(diags) - errors
     for p in report.policies:
-        pol = p.policy
-        if pol.rejected:
-            verdict = "PAGENT would reject this policy: no new AT-TLS policy installed"
-        elif pol.discarded:
-            verdict = (
-                f"PAGENT would install {len(pol.rules)} rule(s) and discard "
-                f"{len(pol.discarded)}: {', '.join(pol.discarded)}"
-            )
-        else:
-            verdict = f"PAGENT would install all {len(pol.rules)} rule(s)"
-        errors = sum(1 for d in diags if d.severity.value == "error")
-        warnings = len(diags) - errors
-        print(f"{p.label}: {verdict} ({errors} error(s), {warnings} warning(s))")
+        print(f"{p.label}: {verdict_of(p).text} ({errors} error(s), {warnings} warning(s))")
     return code

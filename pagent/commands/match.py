@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from pagent.commands._output import EXIT_USAGE, dump_json, err
-from pagent.policy.check import check_paths
+from pagent.policy.check import check_paths, verdict_of
 from pagent.policy.effective import Effective, effective
 from pagent.policy.matching import Connection, Matcher
 
@@ -58,9 +58,9 @@ def run_match(args: argparse.Namespace, root: Path | None) -> int:
             err(f"{args.path}: no image {args.image} (images: {names})")
             return EXIT_USAGE
         checked = found[0]
-    if checked.policy.rejected:
+    if checked.rejected:
         err(
-            f"{checked.label}: PAGENT would reject this policy (see pagent check) and the stack "
+            f"{checked.label}: {verdict_of(checked).text} (see pagent check), and the stack "
             "would keep its previous one; matching against the rules as written"
         )
     conn = Connection(

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from pagent.commands._output import EXIT_USAGE, err
-from pagent.policy.check import CheckedPolicy, check_paths
+from pagent.policy.check import CheckedPolicy, check_paths, verdict_of
 from pagent.policy.codes import Effect
 from pagent.policy.diagnostics import render_text
 from pagent.policy.pasearch import render_ttls
@@ -64,9 +64,9 @@ def run_search(path: Path | None, root: Path | None, *, rule: str | None) -> int
         return code
     for checked in report.policies:
         policy = checked.policy
-        if policy.rejected:
+        if checked.rejected:
             sys.stderr.write(render_text(policy.diagnostics, report.sources))
-            err(f"{checked.label}: PAGENT would reject this policy: no AT-TLS policy installed")
+            err(f"{checked.label}: {verdict_of(checked).text}")
             policy = _empty_policy()
             code = EXIT_REJECTED
         elif policy.discarded:

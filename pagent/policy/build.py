@@ -154,10 +154,12 @@ class _Builder:
             elif p is not None:
                 self.warn("E113", block.loc, f"{p.keyword} takes a value, not a block")
             else:
+                # PAGENT ignores attributes it does not know (lang §1.6 [DOC]); an unknown
+                # keyword that opens a block is taken as one, block and all (F-152).
                 self.warn(
-                    "E104",
+                    "W328",
                     block.loc,
-                    f"unknown block '{block.keyword}' in {spec.keyword}"
+                    f"unknown block '{block.keyword}' in {spec.keyword} is ignored by PAGENT"
                     + _hint(block.keyword, spec),
                 )
             return
@@ -206,6 +208,10 @@ class _Builder:
                 _CLEAN_VALUES[key] = value
         if value is not None:
             self.store(spec, p, value, item.loc, values, locs)
+        elif p.keyword not in locs:
+            # Coded, but invalid (already an error): it still counts as coded, so that no
+            # 'has no HandshakeRole' or 'has no condition' error follows (issue 10 §3).
+            locs[p.keyword] = item.loc
 
     def store(
         self,
@@ -315,12 +321,16 @@ class _Builder:
         groups, required = _shape(spec.keyword)
         for keywords in groups:
             coded = [k for k in keywords if k in locs]
-            if len(coded) > 1:
-                self.warn(
-                    "E115",
-                    locs[coded[-1]],
-                    f"{' and '.join(coded)} are alternatives in {spec.keyword}; code one",
-                )
+            if len(coded) < 2:
+                continue
+            if _is_block_ref_pair(keywords):
+                self.last_form_wins(spec, block, coded, values, locs)
+                continue
+            self.warn(
+                "E115",
+                locs[coded[-1]],
+                f"{' and '.join(coded)} are alternatives in {spec.keyword}; code one",
+            )
         for keyword in required:
             if keyword not in locs:
                 self.warn("E114", block.loc, f"{_label(spec, block)} has no {keyword}")
@@ -335,6 +345,55 @@ class _Builder:
         check = _EXTRA_CHECKS.get(spec.keyword)
         if check is not None:
             check(self, spec, block, values, locs)
+
+    def last_form_wins(
+        self,
+        spec: StatementSpec,
+        block: RawBlock,
+        coded: list[str],
+        values: dict[str, Any],
+        locs: dict[str, Any],
+    ) -> None:
+        """An inline block and its *Ref both coded: the later one is used, whole (W325).
+
+        The real z/OS 3.1 report shows it for a Ref followed by an inline block [PAS]
+        (lang §1.7, docs/fidelity.md F-150); the reverse order follows the same rule,
+        unconfirmed (F-151).
+        """
+        first, last = sorted(coded, key=lambda k: (locs[k].line, locs[k].col))
+        block_kw, ref_kw = sorted(coded, key=len)
+
+        def form(keyword: str, value: object) -> str:
+            if keyword == ref_kw:
+                return f"{ref_kw} {value}"
+            return f"the inline {block_kw} block"
+
+        loser = spec.param(first)
+        winner = spec.param(last)
+        assert loser is not None
+        assert winner is not None
+        earlier = form(first, values.pop(loser.field, None))
+        dropped_loc = locs.pop(first)
+        later = form(last, values.get(winner.field))
+        how = (
+            "as the real z/OS 3.1 report shows"
+            if last == block_kw
+            else "this order is unconfirmed: the same last-wins rule is assumed"
+        )
+        self.diag.append(
+            Diagnostic.make(
+                "W325",
+                locs[last],
+                f"{block_kw} and {ref_kw} are both coded in {_label(spec, block)}: PAGENT uses "
+                f"the later, {later}, whole, and not {earlier} (no merging; {how})",
+                [(dropped_loc, f"{earlier}, not used")],
+            )
+        )
+
+
+def _is_block_ref_pair(keywords: tuple[str, ...]) -> bool:
+    """True for a choice group of an inline block and its *Ref (``X``, ``XRef``)."""
+    return len(keywords) == 2 and keywords[1] == keywords[0] + "Ref"
 
 
 @cache
@@ -481,7 +540,7 @@ def _codes(b: _Builder, p: ParamSpec, text: str, item: RawParam) -> tuple[str, .
     for problem in result.problems:
         failed = failed or problem.kind == "error"
         b.warn(
-            "E116" if problem.kind == "error" else "W308",
+            problem.code or ("E116" if problem.kind == "error" else "W308"),
             item.value_loc,
             f"{p.keyword}: {problem.message}",
         )

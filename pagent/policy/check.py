@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pagent.policy.chain import Chain, load_chain, looks_like_main_config
-from pagent.policy.codes import Effect, Severity
+from pagent.policy.codes import Effect, Evidence, Severity
 from pagent.policy.diagnostics import Diagnostic, sort_key
 from pagent.policy.lint import lint
 from pagent.policy.policy import Policy, load_policy, no_gc
@@ -27,6 +27,83 @@ class CheckedPolicy:
     label: str  # image name, or the file path
     policy: Policy
     lint: list[Diagnostic] = field(default_factory=list)
+    # Rejecting errors of the configuration chain in this image's own files (its image file
+    # and policy files, C501/C506): the image installs no new policy, as the agent decides.
+    chain_errors: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> bool:
+        """True when PAGENT would install no new AT-TLS policy for this image or file."""
+        return bool(self.chain_errors) or self.policy.rejected
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What PAGENT would do with one policy, and the evidence that decides it."""
+
+    outcome: str  # "install", "discard" or "reject"
+    evidence: Evidence | None  # of the deciding diagnostics; None when nothing decides
+    deciding: tuple[Diagnostic, ...]
+    text: str
+
+    def as_json(self) -> dict[str, object]:
+        """The stable JSON form."""
+        return {
+            "outcome": self.outcome,
+            "evidence": self.evidence.value if self.evidence is not None else None,
+            "codes": list(dict.fromkeys(d.code.id for d in self.deciding)),
+            "text": self.text,
+        }
+
+
+def _grade_of(diags: Sequence[Diagnostic]) -> tuple[Evidence, tuple[Diagnostic, ...]]:
+    """The strongest evidence among ``diags``, and the diagnostics that carry it."""
+    for evidence in (Evidence.DOCUMENTED, Evidence.OBSERVED, Evidence.ESTIMATE):
+        carrying = tuple(d for d in diags if d.code.grade and d.code.grade.evidence is evidence)
+        if carrying:
+            return evidence, carrying
+    return Evidence.ESTIMATE, tuple(diags)
+
+
+def _because(evidence: Evidence, deciding: Sequence[Diagnostic]) -> str:
+    """``documented: E107 at f:3:5, E114 at f:1:1; <basis>`` for the verdict line."""
+    shown = [f"{d.code.id} at {d.loc}" for d in deciding[:3]]
+    if len(deciding) > 3:
+        shown.append(f"and {len(deciding) - 3} more")
+    grade = deciding[0].code.grade
+    basis = f", {grade.basis}" if grade is not None else ""
+    return f"{evidence.value}: {', '.join(shown)}{basis}"
+
+
+def verdict_of(checked: CheckedPolicy) -> Verdict:
+    """The verdict on one policy: install, discard some rules, or reject; and how sure."""
+    pol = checked.policy
+    rejecting = [
+        *checked.chain_errors,
+        *(d for d in pol.diagnostics if d.effect is Effect.REJECT),
+    ]
+    if rejecting:
+        evidence, deciding = _grade_of(rejecting)
+        probably = "" if evidence.certain else "probably "
+        return Verdict(
+            "reject",
+            evidence,
+            deciding,
+            f"PAGENT would {probably}reject this policy ({_because(evidence, deciding)}): "
+            "no new AT-TLS policy installed",
+        )
+    if pol.discarded:
+        discarding = [d for d in pol.diagnostics if d.effect is Effect.DISCARD]
+        evidence, deciding = _grade_of(discarding)
+        probably = "" if evidence.certain else "probably "
+        return Verdict(
+            "discard",
+            evidence,
+            deciding,
+            f"PAGENT would install {len(pol.rules)} rule(s) and {probably}discard "
+            f"{len(pol.discarded)}: {', '.join(pol.discarded)} ({_because(evidence, deciding)})",
+        )
+    return Verdict("install", None, (), f"PAGENT would install all {len(pol.rules)} rule(s)")
 
 
 @dataclass(slots=True)
@@ -60,14 +137,19 @@ class CheckReport:
         diags = self.diagnostics
         if any(d.effect in (Effect.REJECT, Effect.DISCARD) for d in diags):
             return 1
-        if any(not p.policy.complete for p in self.policies):
+        if any(not p.policy.complete or p.rejected for p in self.policies):
             return 1
         if strict and any(d.severity is Severity.WARNING for d in diags):
             return 1
         return 0
 
 
-def _policy_for(sources: Sequence[SourceText], label: str, report: CheckReport) -> None:
+def _policy_for(
+    sources: Sequence[SourceText],
+    label: str,
+    report: CheckReport,
+    chain_errors: Sequence[Diagnostic] = (),
+) -> None:
     for s in sources:
         report.sources.setdefault(s.path, s.lines)
     # The collector is paused for lint too: walking a just-built 10,000-rule policy with it
@@ -75,7 +157,11 @@ def _policy_for(sources: Sequence[SourceText], label: str, report: CheckReport) 
     # garbage).
     with no_gc():
         policy = load_policy(sources)
-        report.policies.append(CheckedPolicy(label=label, policy=policy, lint=lint(policy)))
+        report.policies.append(
+            CheckedPolicy(
+                label=label, policy=policy, lint=lint(policy), chain_errors=list(chain_errors)
+            )
+        )
 
 
 def shown(path: Path) -> str:
@@ -92,14 +178,23 @@ def check_chain(chain: Chain, report: CheckReport) -> None:
     if chain.main is None:
         return
     for image in chain.main.images:
+        # The same errors that make the agent keep the image's old policy (EZZ8438I, issue
+        # 10 §3): those in the image file and the image's policy files, and a policy file
+        # that cannot be read (the chain has reported it as C501 where it is named).
+        own = {str(pf.path) for pf in image.policy_files} | {str(image.image_path)}
+        errors = [d for d in chain.diagnostics if d.effect is Effect.REJECT and d.loc.path in own]
         sources = []
         for pf in image.policy_files:
             try:
                 sources.append(read_source(shown(pf.path)))
-            except OSError:
-                continue  # the chain has reported the missing file (C501)
+            except OSError as exc:
+                named = [d for d in chain.diagnostics if d.loc == pf.named_at]
+                errors.extend(
+                    named
+                    or [Diagnostic.make("C501", pf.named_at, f"cannot read {pf.zos_path}: {exc}")]
+                )
         if image.ttls is not None:
-            _policy_for(sources, image.image.name, report)
+            _policy_for(sources, image.image.name, report, errors)
 
 
 def check_paths(paths: Sequence[Path], root: Path | None) -> CheckReport:

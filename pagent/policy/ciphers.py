@@ -32,6 +32,7 @@ __all__ = [
     "CLIENT_KEY_SHARE_GROUPS_DEFAULT",
     "CURVES",
     "CURVES_UNCONFIRMED",
+    "NOT_INSTALLED",
     "SERVER_KEX_ECURVES_DEFAULT",
     "SERVER_KEY_SHARE_GROUPS_DEFAULT",
     "SIGNATURE_PAIRS",
@@ -71,6 +72,7 @@ class Problem:
 
     kind: Literal["error", "warning"]
     message: str
+    code: str | None = None  # the diagnostic code, where it is not E116/W308
 
 
 @dataclass(frozen=True, slots=True)
@@ -463,11 +465,35 @@ def parse_v2_suites(value: str) -> CodeList:
     return CodeList(codes, tuple(problems))
 
 
-def _name_on_4char(suite: CipherSuite) -> Problem:
+NOT_INSTALLED: Mapping[str, str] = MappingProxyType(
+    {"1303": "z/OS 3.1"},
+)
+"""Suites that PAGENT leaves out of the list it installs, by code, with the release seen.
+
+The real z/OS 3.1 report (corpus/extras) shows an action whose cipher parms code
+``V3CipherSuites TLS_CHACHA20_POLY1305_SHA256`` among seven other suites with only the seven
+installed, and an action whose only suite it is with no cipher section at all [PAS]
+(lang §2.6; docs/fidelity.md F-154).
+"""
+
+
+def _not_installed(suite: CipherSuite) -> Problem:
     return Problem(
-        "error",
-        f"cipher name {suite.name} is not allowed here (IBM: names make V3CipherSuites4Char "
-        f"entries ineffective); code {suite.code4}, or the name on V3CipherSuites",
+        "warning",
+        f"{suite.name} ({suite.code4}) is not installed by PAGENT on "
+        f"{NOT_INSTALLED[suite.code4]} (the real pasearch report leaves it out); "
+        "it is left out of the list",
+        "W327",
+    )
+
+
+def _name_on_4char(name: str, suite: CipherSuite | None) -> Problem:
+    known = f"; code {suite.code4} here, or the name on V3CipherSuites" if suite is not None else ""
+    return Problem(
+        "warning",
+        f"cipher name {name} on V3CipherSuites4Char is ignored by PAGENT (IBM: names make "
+        f"the entries ineffective; the real pasearch report leaves them out){known}",
+        "W326",
     )
 
 
@@ -483,6 +509,8 @@ def parse_v3_suites(value: str) -> CodeList:
         return _error("no V3 cipher given")
     suite = lookup_suite(text)
     if suite is not None:
+        if suite.code4 in NOT_INSTALLED:
+            return CodeList((), (_not_installed(suite),))
         return CodeList((suite.code4,))
     if not set(text) <= _HEX:
         if _looks_like_name(text):
@@ -509,20 +537,17 @@ def parse_v3_suites(value: str) -> CodeList:
 def parse_v3_suites_4char(value: str) -> CodeList:
     """Parse a V3CipherSuites4Char value: 4-character hex codes without blanks.
 
-    A cipher name is an error here: IBM's support note says names on this parameter make
-    the entries ineffective (§2.6). An unknown code is a warning and is kept.
+    A cipher name here is ignored with a warning (W326): IBM's support note says names on
+    this parameter make the entries ineffective, and the real report shows them left out
+    while the policy is installed (§2.6 [PAS]). An unknown code is a warning and is kept.
     """
     text = value.strip()
     if not text:
         return _error("no V3 cipher given")
     suite = lookup_suite(text)
-    if suite is not None:
-        return CodeList((), (_name_on_4char(suite),))
+    if suite is not None or _looks_like_name(text):
+        return CodeList((), (_name_on_4char(text, suite),))
     if not set(text) <= _HEX:
-        if _looks_like_name(text):
-            return _error(
-                f"'{text}' is not a string of 4-character codes (names are not allowed here)"
-            )
         return _error(f"'{text}' is not a hex string of 4-character cipher codes")
     if len(text) % 4:
         return _error(f"'{text}' is {len(text)} hex digits, not a multiple of 4")
@@ -532,7 +557,10 @@ def parse_v3_suites_4char(value: str) -> CodeList:
         for c in dict.fromkeys(chunks)
         if c not in SUITES_BY_CODE4
     ]
-    codes = _dedupe(chunks, problems)
+    problems.extend(
+        _not_installed(SUITES_BY_CODE4[c]) for c in dict.fromkeys(chunks) if c in NOT_INSTALLED
+    )
+    codes = _dedupe([c for c in chunks if c not in NOT_INSTALLED], problems)
     return CodeList(codes, tuple(problems))
 
 

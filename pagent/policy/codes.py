@@ -8,6 +8,13 @@ whether a policy would be installed (reference ttls-language.md §1.1, §1.6):
 * ``ignore``: PAGENT accepts the file and silently ignores or overrides something.
 * ``lint``: PAGENT is content; pagent thinks a person would want to know.
 
+A code's *evidence* says how sure pagent is of that effect (issue 10 §2):
+
+* ``documented``: IBM documents PAGENT's reaction (the citation says where);
+* ``observed``: real z/OS output shows it (the pasearch report in corpus/extras);
+* ``estimate``: IBM documents the rule at most, not the reaction; pagent chose it, and
+  docs/fidelity.md has the entry that says why.
+
 docs/diagnostics.md is generated from this table (tools/gen_docs.py) and a test keeps it in step.
 """
 
@@ -33,6 +40,32 @@ class Effect(Enum):
     LINT = "lint"
 
 
+class Evidence(Enum):
+    """How sure pagent is of a code's effect (see module docstring)."""
+
+    DOCUMENTED = "documented"
+    OBSERVED = "observed"
+    ESTIMATE = "estimate"
+
+    @property
+    def certain(self) -> bool:
+        """True when IBM's documentation or real output backs the effect."""
+        return self is not Evidence.ESTIMATE
+
+
+@dataclass(frozen=True, slots=True)
+class Grade:
+    """The evidence for one code's effect.
+
+    ``basis`` is a short phrase for the verdict line (what is known, or what is not);
+    ``source`` the citation (reference section, IBM sample, report) or the fidelity entry.
+    """
+
+    evidence: Evidence
+    basis: str
+    source: str
+
+
 @dataclass(frozen=True, slots=True)
 class Code:
     """One diagnostic code."""
@@ -48,6 +81,13 @@ class Code:
         if self.effect in (Effect.REJECT, Effect.DISCARD):
             return Severity.ERROR
         return Severity.WARNING
+
+    @property
+    def grade(self) -> Grade | None:
+        """The evidence for the effect; None for lint (PAGENT is not involved)."""
+        if self.effect is Effect.LINT:
+            return None
+        return GRADES.get(self.id, _UNGRADED)
 
 
 _R, _D, _I, _L = Effect.REJECT, Effect.DISCARD, Effect.IGNORE, Effect.LINT
@@ -80,8 +120,8 @@ CODES: dict[str, Code] = {
             "E104",
             _R,
             "unknown statement",
-            "A block is opened by a keyword that is no AT-TLS statement or block parameter "
-            "of the enclosing statement.",
+            "A top-level block is opened by a keyword that is no AT-TLS statement. (An "
+            "unknown block inside a statement is W328: PAGENT ignores unknown attributes.)",
         ),
         Code(
             "E105",
@@ -145,16 +185,17 @@ CODES: dict[str, Code] = {
             "E115",
             _R,
             "conflicting alternatives",
-            "Two parameters of one choice group are coded (an inline block and its *Ref, or "
-            "two forms of one address or port condition).",
+            "Two forms of one address or port condition are coded (LocalAddr and "
+            "LocalAddrRef, LocalPortRange and LocalPortGroupRef, ...), or an IpAddrSet codes "
+            "both Prefix and Range. (An inline block and its *Ref is W325.)",
         ),
         Code(
             "E116",
             _R,
             "invalid cipher or code list",
-            "A cipher, curve or signature list is malformed (odd length, not hexadecimal, a "
-            "cipher name in V3CipherSuites4Char, 'Any' mixed with curves, more than 10 SSLv2 "
-            "ciphers).",
+            "A cipher, curve or signature list is malformed (odd length, not hexadecimal, an "
+            "unknown cipher name, 'Any' mixed with curves, more than 10 SSLv2 ciphers). (A "
+            "cipher name on V3CipherSuites4Char is W326.)",
         ),
         Code(
             "E117",
@@ -352,6 +393,35 @@ CODES: dict[str, Code] = {
             "A parameter the reference calls required, without confirmation, is not coded "
             "(PortRange without Port).",
         ),
+        Code(
+            "W325",
+            _I,
+            "inline block and *Ref both coded",
+            "A parameter is coded both as an inline block and by its *Ref: PAGENT installs the "
+            "policy and uses the form coded later, whole, without merging the two.",
+        ),
+        Code(
+            "W326",
+            _I,
+            "cipher name on V3CipherSuites4Char",
+            "V3CipherSuites4Char takes 4-character codes; a cipher name there is ignored (IBM: "
+            "names make the entries ineffective). Code the name on V3CipherSuites.",
+        ),
+        Code(
+            "W327",
+            _I,
+            "cipher suite not installed",
+            "The suite is left out of the list PAGENT installs on the release pagent "
+            "emulates (TLS_CHACHA20_POLY1305_SHA256 on z/OS 3.1). An action whose list ends "
+            "up empty uses System SSL's default list.",
+        ),
+        Code(
+            "W328",
+            _I,
+            "unknown block ignored",
+            "A block inside a statement is opened by a keyword that is no parameter of it; "
+            "PAGENT ignores unknown attributes, and the block with them.",
+        ),
         # --- L4xx: lint beyond PAGENT.
         Code(
             "L401",
@@ -449,6 +519,165 @@ CODES: dict[str, Code] = {
         ),
     )
 }
+
+
+_D_, _O_, _E_ = Evidence.DOCUMENTED, Evidence.OBSERVED, Evidence.ESTIMATE
+_UNGRADED = Grade(_E_, "the reaction is not documented", "docs/fidelity.md F-038")
+
+GRADES: dict[str, Grade] = {
+    # Rejecting and discarding codes: each one decided (issue 10 §2).
+    "E100": Grade(
+        _E_,
+        "IBM documents that a parse error rejects the policy, not which lines are one",
+        "fidelity F-155; lang §1.1, §1.6",
+    ),
+    "E101": Grade(
+        _D_,
+        "malformed braces are parse errors, and a parse error installs no new AT-TLS policy",
+        "lang §1.6 [DOC], §1.1 [DOC] (EZAPAGCO)",
+    ),
+    "E102": Grade(
+        _D_,
+        "malformed braces are parse errors, and a parse error installs no new AT-TLS policy",
+        "lang §1.6 [DOC], §1.1 [DOC] (EZAPAGCO)",
+    ),
+    "E103": Grade(
+        _E_,
+        "IBM documents that braces follow a statement, not the reaction to a lone one",
+        "fidelity F-012",
+    ),
+    "E104": Grade(
+        _D_,
+        "unknown statement types are parse errors, and a parse error installs no new policy",
+        "lang §1.6 [DOC], §1.1 [DOC] (EZAPAGCO)",
+    ),
+    "E105": Grade(
+        _E_,
+        "IBM documents that a global statement needs a name, not the reaction",
+        "fidelity F-156; lang §1.5",
+    ),
+    "E106": Grade(
+        _D_,
+        "IBM: a name over 32 characters is an error (not truncated) for AT-TLS",
+        "lang §1.5 [DOC] (EZAPAGCO)",
+    ),
+    "E107": Grade(
+        _D_,
+        "invalid values are parse errors, and a parse error installs no new AT-TLS policy",
+        "lang §1.6 [DOC], §1.1 [DOC]",
+    ),
+    "E108": Grade(
+        _E_,
+        "IBM documents the range but not the reaction",
+        "fidelity F-157; lang §2, C8",
+    ),
+    "E109": Grade(
+        _E_,
+        "IBM documents 4294967295 as the largest value, not the reaction to a larger one",
+        "fidelity F-158; lang §1.6 (EZAPAGCO)",
+    ),
+    "E110": Grade(
+        _D_,
+        "IBM: an IPv4-mapped or ::/96 address is an error; a malformed one is an invalid value",
+        "lang §2.1 [DOC], §1.6 [DOC]",
+    ),
+    "E111": Grade(
+        _E_,
+        "IBM documents the range forms, not the reaction to a bad one",
+        "fidelity F-159, F-026; lang §2.1, C23",
+    ),
+    "E113": Grade(
+        _E_,
+        "IBM documents where blocks go, not the reaction to a misplaced one",
+        "fidelity F-160; lang §1.7",
+    ),
+    "E114": Grade(
+        _E_,
+        "IBM documents the parameter as required, not the reaction to its absence",
+        "fidelity F-161; lang §2, C1, C4",
+    ),
+    "E115": Grade(
+        _E_,
+        "IBM's diagram makes the forms alternatives, but does not document the reaction",
+        "fidelity F-162; lang §1.7, C6",
+    ),
+    "E116": Grade(
+        _E_,
+        "IBM documents the list forms, not the reaction to a malformed one",
+        "fidelity F-163; lang §2.6, §2.7, C10-C12",
+    ),
+    "E117": Grade(
+        _E_,
+        "IBM documents at least one member, not the reaction to none",
+        "fidelity F-023; lang §3.3, §3.5",
+    ),
+    "E201": Grade(
+        _D_,
+        "IBM: a rule referring to an action that does not exist is discarded",
+        "lang §1.1 [DOC] (EZAPAGCO), C22",
+    ),
+    "E202": Grade(
+        _D_,
+        "IBM: inline names cannot be referenced, and such a rule is discarded",
+        "lang §1.5 [DOC] (EZAPAGCO), C21, C22",
+    ),
+    "E203": Grade(
+        _E_,
+        "IBM documents the environment action as required, not the reaction",
+        "fidelity F-164; lang §2.3, C3",
+    ),
+    "E204": Grade(
+        _E_,
+        "IBM documents that a rule needs a condition, not the reaction",
+        "fidelity F-165; lang §2.1, C2",
+    ),
+    "C501": Grade(
+        _E_,
+        "what PAGENT does with a missing file is not documented",
+        "fidelity F-076",
+    ),
+    "C506": Grade(
+        _E_,
+        "what PAGENT does with a malformed operand is not documented",
+        "fidelity F-076, F-062",
+    ),
+    # Warnings: what PAGENT ignores or overrides.
+    "W301": Grade(_D_, "IBM: PAGENT ignores unknown attributes", "lang §1.6 [DOC]"),
+    "W302": Grade(_D_, "IBM: AT-TLS keeps the last duplicate, a warning", "lang §1.6 (EZAPAGCO)"),
+    "W303": Grade(
+        _D_, "IBM: the last instance is used, no message", "lang §1.6 (EZAPAGCO), APAR PI40723"
+    ),
+    "W304": Grade(_D_, "IBM: text after the value is ignored", "lang §1.2 (EZAPAGCO)"),
+    "W315": Grade(_D_, "IBM: SuiteBProfile not Off ignores the cipher parms", "lang §2.3 [DOC]"),
+    "W318": Grade(_D_, "IBM: KeyringPw is used when both are coded", "lang §2.5 [DOC]"),
+    "W325": Grade(
+        _O_,
+        "the real z/OS 3.1 report shows the later form used, whole",
+        "lang §1.7 [PAS]; fidelity F-150, F-151",
+    ),
+    "W326": Grade(
+        _O_,
+        "the real z/OS 3.1 report leaves such names out and installs the policy",
+        "lang §2.6 [PAS]; IBM support note 6135129; fidelity F-153",
+    ),
+    "W327": Grade(
+        _O_,
+        "the real z/OS 3.1 report leaves the suite out",
+        "lang §2.6 [PAS]; fidelity F-154",
+    ),
+    "W328": Grade(
+        _E_,
+        "IBM documents that unknown attributes are ignored, not unknown blocks",
+        "fidelity F-152; lang §1.6",
+    ),
+    "C503": Grade(_D_, "IBM: ignored outside its file", "lang §1.1 [DOC] (EZAPAGCO)"),
+    "C505": Grade(
+        _D_, "IBM: without TTLSConfig the common file is not parsed", "lang §1.1 [DOC] (EZAPAGCO)"
+    ),
+    "C507": Grade(_D_, "IBM: the last occurrence is used", "lang §1.1 [DOC] (EZAPAGCO)"),
+    "C508": Grade(_D_, "IBM: a warning, and IBM-1047 is used", "lang §1.1 [DOC] (EZAPAGCO)"),
+}
+"""The evidence for each code's effect; warnings not listed are estimates (``_UNGRADED``)."""
 
 
 def code(code_id: str) -> Code:

@@ -49,6 +49,12 @@ class Diagnostic:
         """What PAGENT does, from the code."""
         return self.code.effect
 
+    @property
+    def evidence(self) -> str | None:
+        """``documented``, ``observed`` or ``estimate`` for the effect; None for lint."""
+        grade = self.code.grade
+        return grade.evidence.value if grade is not None else None
+
     def headline(self) -> str:
         """``path:line:col: error|warning CODE: text``."""
         return f"{self.loc}: {self.severity.value} {self.code.id}: {self.message}"
@@ -62,6 +68,7 @@ class Diagnostic:
             "severity": self.severity.value,
             "code": self.code.id,
             "effect": self.effect.value,
+            "evidence": self.evidence,
             "message": self.message,
             "related": [
                 {"path": r.path, "line": r.line, "col": r.col, "message": m}

@@ -667,6 +667,22 @@ def _overlap(r: _Cond, winners: list[_Cond]) -> Diagnostic:
     return Diagnostic.make("L406", r.rule.loc, text, related)
 
 
+def _invalid_condition(rule: TTLSRule) -> bool:
+    """True when a condition is coded with a value that is an error of its own (issue 10 §3).
+
+    Such a rule does not match everything: its condition is just unreadable.
+    """
+    return any(
+        kw in rule.locs and getattr(rule, field) is None
+        for kw, field in (
+            ("LocalAddr", "local_addr"),
+            ("RemoteAddr", "remote_addr"),
+            ("LocalPortRange", "local_port_range"),
+            ("RemotePortRange", "remote_port_range"),
+        )
+    )
+
+
 def _everything(policy: Policy, c: _Cond) -> Diagnostic:
     """L405 for a rule that no condition narrows."""
     which = (
@@ -716,7 +732,7 @@ def _rule_checks(policy: Policy) -> list[Diagnostic]:
             overlap, previous = _OverlapIndex(), c.priority
         if c.empty:
             continue
-        if c.everything:
+        if c.everything and not _invalid_condition(rule):
             out.append(_everything(policy, c))
         cover = shadows.first_cover(c)
         if cover is not None:

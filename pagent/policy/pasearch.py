@@ -583,7 +583,9 @@ def _signature_lines(
 
 def _cipher_lines(cipher: TTLSCipherParms | None) -> list[str]:
     """A coded TTLSCipherParms: V2 codes, then the V3 and V3-4-character lists as one."""
-    if cipher is None:
+    if cipher is None or not (cipher.v2_cipher_suites or cipher.v3_preference):
+        # No section at all when nothing is left to install: the real report shows none for
+        # TNEA, whose only suite (1303) was not installed [PAS] (fidelity F-154).
         return []
     out = [_line(4, "TTLSCipherParms:")]
     if cipher.v2_cipher_suites:

@@ -241,8 +241,25 @@ class _Resolver:
         )
 
 
+_CONDITION_KEYWORDS = frozenset(
+    {
+        "LocalAddr", "LocalAddrRef", "LocalAddrSetRef", "LocalAddrGroupRef",
+        "RemoteAddr", "RemoteAddrRef", "RemoteAddrSetRef", "RemoteAddrGroupRef",
+        "LocalPortRange", "LocalPortRangeRef", "LocalPortGroupRef",
+        "RemotePortRange", "RemotePortRangeRef", "RemotePortGroupRef",
+        "Jobname", "Userid",
+    }
+)  # fmt: skip
+
+
 def has_condition(rule: TTLSRule) -> bool:
-    """True when the rule codes at least one connection condition (constraint R3)."""
+    """True when the rule codes at least one connection condition (constraint R3).
+
+    A condition coded with an invalid value counts: its own error says what is wrong, and
+    'has no condition' would be a cascade (issue 10 §3).
+    """
+    if not _CONDITION_KEYWORDS.isdisjoint(rule.locs):
+        return True
     return any(
         getattr(rule, f) is not None
         for f in (
