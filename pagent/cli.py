@@ -56,6 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="one JSON document on stdout")
     check.add_argument("--strict", action="store_true", help="warnings fail the check too")
     check.add_argument(
+        "--expect",
+        type=Path,
+        metavar="FILE",
+        help="a TOML file of connections that must be protected (or stay clear)",
+    )
+    check.add_argument(
         "--root", help="system root for z/OS paths (default: cwd if it has etc/pagent.conf)"
     )
 
@@ -151,7 +157,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "check":
         from pagent.commands.check import run_check
 
-        return run_check(args.paths, _root(args.root), as_json=args.json, strict=args.strict)
+        return run_check(
+            args.paths, _root(args.root), as_json=args.json, strict=args.strict, expect=args.expect
+        )
     if args.command == "search":
         from pagent.commands.search import run_search
 

@@ -9,10 +9,42 @@ from pathlib import Path
 from pagent.commands._output import EXIT_USAGE, dump_json, err
 from pagent.policy.check import check_paths, verdict_of
 from pagent.policy.diagnostics import render_text
+from pagent.policy.expect import Expectation, ExpectationError, evaluate, parse_expectations
 
 
-def run_check(paths: Sequence[Path], root: Path | None, *, as_json: bool, strict: bool) -> int:
-    """Check the paths; print text or JSON; return the exit code."""
+def _expectations(path: Path) -> list[Expectation] | None:
+    """The expectations of a file, or None after printing why it cannot be used (exit 2)."""
+    try:
+        text = path.read_text("utf-8")
+    except OSError as exc:
+        err(f"cannot read {path}: {exc.strerror or exc}")
+        return None
+    except UnicodeDecodeError as exc:
+        err(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})")
+        return None
+    try:
+        return parse_expectations(text, str(path))
+    except ExpectationError as exc:
+        err(str(exc))
+        return None
+
+
+def run_check(
+    paths: Sequence[Path],
+    root: Path | None,
+    *,
+    as_json: bool,
+    strict: bool,
+    expect: Path | None = None,
+) -> int:
+    """Check the paths (and the expectations of ``expect``); print text or JSON; exit code.
+
+    With ``expect``, any expectation that fails makes the exit code 1 (issue 10 §4); a
+    malformed expectations file is a usage error (2).
+    """
+    expectations = _expectations(expect) if expect is not None else []
+    if expectations is None:
+        return EXIT_USAGE
     try:
         report = check_paths(paths, root)
     except OSError as exc:
@@ -20,7 +52,19 @@ def run_check(paths: Sequence[Path], root: Path | None, *, as_json: bool, strict
         return EXIT_USAGE
     diags = report.diagnostics
     code = report.exit_code(strict=strict)
+    outcomes = (
+        evaluate(
+            [(p.label, p.policy) for p in report.policies],
+            expectations,
+            rejected={p.label for p in report.policies if p.rejected},
+        )
+        if expect is not None
+        else []
+    )
+    if any(not o.passed for o in outcomes):
+        code = max(code, 1)
     if as_json:
+        extra = {"expectations": [o.as_json() for o in outcomes]} if expect is not None else {}
         dump_json(
             {
                 "exit": code,
@@ -36,6 +80,7 @@ def run_check(paths: Sequence[Path], root: Path | None, *, as_json: bool, strict
                     for p in report.policies
                 ],
                 "diagnostics": [d.as_json() for d in diags],
+                **extra,
             }
         )
         return code
@@ -44,4 +89,9 @@ def run_check(paths: Sequence[Path], root: Path | None, *, as_json: bool, strict
     warnings = len(diags) - errors
     for p in report.policies:
         print(f"{p.label}: {verdict_of(p).text} ({errors} error(s), {warnings} warning(s))")
+    for o in outcomes:
+        print(o.line())
+    if expect is not None:
+        failed = sum(1 for o in outcomes if not o.passed)
+        print(f"{expect}: {len(outcomes) - failed} passed, {failed} failed")
     return code
