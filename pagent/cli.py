@@ -2,7 +2,8 @@
 
 Exit codes (issue 2): ``check`` 0 when PAGENT would install everything, 1 when it would
 reject the policy or discard a statement, 2 for usage errors and unreadable files;
-``match`` 0 when a rule matches, 1 when none does; ``search`` 0, or 2 when it cannot read.
+``match`` 0 when a rule matches, 1 when none does; ``search`` 0, or 2 when it cannot read;
+``diff`` 0 when the policies are equal in effect, 1 when they differ, 2 for usage errors.
 ``console`` (issue 4 §3, scripted sessions): 0 every command succeeded, 1 a command was
 rejected or failed, 2 a WAIT timed out (or a usage error), 3 no service could be reached.
 """
@@ -83,6 +84,19 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument("--json", action="store_true")
     match.add_argument("--root", help="system root for a pagent.conf PATH")
     match.add_argument("--image", help="the image (stack) whose policy to use, for a pagent.conf")
+    diff = sub.add_parser(
+        "diff",
+        help="what a policy change does: rules, actions and connections that change",
+        description="Compare two policy files or pagent.conf chains in effect. Exit 0 when "
+        "they are equal, 1 when they differ, 2 for usage errors.",
+    )
+    diff.add_argument("old", type=Path, metavar="OLD")
+    diff.add_argument("new", type=Path, metavar="NEW")
+    diff.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    diff.add_argument(
+        "--root",
+        help="system root for both chains (default: for each, the directory above its etc/)",
+    )
     serve = sub.add_parser("serve", help="run the system image's service in the foreground")
     serve.add_argument("--root", help="system root (default: cwd if it has etc/pagent.conf)")
 
@@ -168,6 +182,11 @@ def _run(args: argparse.Namespace) -> int:
         from pagent.commands.match import run_match
 
         return run_match(args, _root(args.root))
+    if args.command == "diff":
+        from pagent.commands.diff import run_diff
+
+        root = Path(args.root) if args.root else None  # else each side's own (commands.diff)
+        return run_diff(args.old, args.new, root, as_json=args.json)
     if args.command == "keyring":
         from pagent.commands.keyring import run as run_keyring
 
