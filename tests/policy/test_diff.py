@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -113,7 +114,7 @@ def test_json_form_is_stable():
     d = effective_difference(
         load(OLD), changed(("Priority                    100", "Priority 101"))
     )
-    doc = d.as_json()
+    doc: dict[str, Any] = d.as_json()
     assert doc["equal"] is False
     (rule,) = doc["rules"]
     assert rule == {
