@@ -12,6 +12,9 @@ lines a rule, each rule with its own actions, key ring and advanced parms) it me
 * re-check after an edit, through PolicyCache: a value changed in one rule in the middle
   of the file, and a line added to that rule;
 * match: median time per connection against the installed rules;
+* diff (issue 10 §5): effective_difference between the policy and a copy with one port
+  changed in the middle rule (both already loaded);
+* expect (issue 10 §4): mean time per expectation over 1,000 generated expectations;
 * peak memory (max RSS) of a process that has checked the file.
 """
 
@@ -127,6 +130,40 @@ def match_median(text: str, rules: int, samples: int = 5000) -> float:
     return statistics.median(times) / 1000
 
 
+def diff_time(text: str, rules: int) -> tuple[float, int]:
+    """Seconds for effective_difference after one port edit, and the lines it reports."""
+    from pagent.policy.diff import effective_difference
+    from pagent.policy.policy import load_policy
+    from pagent.policy.source import decode
+
+    mid = rules // 2 + 1
+    old = f"LocalPortRange                  {10000 + mid}\n"
+    new = f"LocalPortRange                  {20000 + mid}\n"
+    a = load_policy([decode(text.encode(), "old.policy")])
+    b = load_policy([decode(text.replace(old, new, 1).encode(), "new.policy")])
+    t = time.perf_counter()
+    found = effective_difference(a, b)
+    return time.perf_counter() - t, len(found.lines())
+
+
+def expect_mean(text: str, rules: int, count: int = 1000) -> float:
+    """Mean µs per expectation (secure, min_protocol) over ``count`` inbound connections."""
+    from pagent.policy.expect import evaluate, parse_expectations
+    from pagent.policy.policy import load_policy
+    from pagent.policy.source import decode
+
+    policy = load_policy([decode(text.encode(), "bench.policy")])
+    table = (
+        '[[expect]]\nname = "e{i}"\ndirection = "inbound"\nlocal = "10.1.1.1:{port}"\n'
+        'remote = "10.0.0.9:50000"\nsecure = true\nmin_protocol = "TLSv1.2"\n'
+    )
+    toml = "".join(table.format(i=i, port=10000 + (i * 7) % rules) for i in range(count))
+    expectations = parse_expectations(toml, "bench.toml")
+    t = time.perf_counter()
+    evaluate([("bench", policy)], expectations)
+    return (time.perf_counter() - t) / count * 1e6
+
+
 def main() -> int:
     """Run and print every figure."""
     ap = argparse.ArgumentParser()
@@ -154,6 +191,9 @@ def main() -> int:
             print(f"  re-check, line added  {r['line_added']:.3f} s")
             print(f"    ... and lint        {r['line_added_lint']:.3f} s")
             print(f"  match, median         {match_median(text, n):.2f} us  (budget 20 us)")
+            seconds, found = diff_time(text, n)
+            print(f"  diff, one port edit   {seconds:.3f} s   ({found} lines)")
+            print(f"  expect, mean          {expect_mean(text, n):.0f} us per expectation")
             print(f"  peak memory (RSS)     {c['rss_mb']:.0f} MB   (budget 300 MB)")
     if len(sizes) >= 2:
         a, b = sizes[0], sizes[-1]

@@ -22,9 +22,10 @@ NCA import of issue 12 may call this too).
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from functools import cache
+from typing import Any, Literal, TypeVar
 
 from pagent.policy.addresses import AddrSpec, PortSpec
 from pagent.policy.catalogue import spec_of
@@ -39,6 +40,8 @@ from pagent.policy.matching import (
 from pagent.policy.policy import DEFAULT_PRIORITY, Policy
 from pagent.policy.statements import STATEMENT_CLASSES, Statement, TTLSCipherParms, TTLSRule
 
+S = TypeVar("S")
+
 ACTION_TYPES = ("TTLSGroupAction", "TTLSEnvironmentAction", "TTLSConnectionAction")
 # Stand-ins for an address or port a rule leaves open (RFC 5737 / RFC 3849 ranges).
 _STAND_IN_LOCAL = {4: "192.0.2.10", 6: "2001:db8::10"}
@@ -51,21 +54,20 @@ EMPTY = Policy(by_type={}, rules=(), discarded=(), diagnostics=())
 
 # --- canonical (effective) values ------------------------------------------------------------
 def _plain(value: object) -> object:
-    """A value as text or a tuple of texts: specs by their text, tuples element-wise."""
+    """A value as it compares and prints: address and port specs by their text."""
     if isinstance(value, AddrSpec | PortSpec):
         return value.text
-    if isinstance(value, tuple):
+    if isinstance(value, tuple) and value and isinstance(value[0], AddrSpec | PortSpec):
         return tuple(_plain(v) for v in value)
     return value
 
 
 def _flatten(prefix: str, values: Mapping[str, Any], out: dict[str, object]) -> None:
     for key, value in values.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            _flatten(f"{name}.", value, out)
+        if isinstance(value, dict):
+            _flatten(f"{prefix}{key}.", value, out)
         else:
-            out[name] = _plain(value)
+            out[prefix + key] = _plain(value)
 
 
 def statement_values(policy: Policy, s: Statement | None, keyword: str) -> dict[str, Any]:
@@ -145,9 +147,70 @@ def _protection_values(policy: Policy, rule: TTLSRule) -> dict[str, object]:
     return out
 
 
+class _Protections:
+    """The protection values of each rule of one policy, worked out once per comparison."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.by_rule: dict[int, dict[str, object]] = {}
+
+    def of(self, rule: TTLSRule) -> dict[str, object]:
+        found = self.by_rule.get(id(rule))
+        if found is None:
+            found = self.by_rule[id(rule)] = _protection_values(self.policy, rule)
+        return found
+
+
 def rule_values(policy: Policy, c: CompiledRule) -> dict[str, object]:
     """A rule's conditions, Priority, action names and effective protection."""
     return {**_conditions(c), **_protection_values(policy, c.rule)}
+
+
+# --- a cheap test for "unchanged" ----------------------------------------------------------------
+@cache
+def _links(keyword: str) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """A statement type's (*Ref field, target type) pairs and inline block fields."""
+    spec = spec_of(keyword)
+    refs = tuple((p.field, p.target) for p in spec.params.values() if p.is_ref and p.target)
+    blocks = tuple(p.field for p in spec.params.values() if p.is_block)
+    return refs, blocks
+
+
+class _Closures:
+    """Each statement with every statement it references, transitively, as one tuple.
+
+    Two statements whose closures are equal (dataclass equality: values, not places) have
+    the same effective values, so they need not be worked out; unequal closures may still
+    mean the same (inline vs Ref), which the values then show. Memoised per statement:
+    a rule's closure holds its actions', which hold their parms' (10,000-rule policies).
+    """
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.memo: dict[int, tuple[object, ...]] = {}
+
+    def of(self, s: Statement) -> tuple[object, ...]:
+        found = self.memo.get(id(s))
+        if found is not None:
+            return found
+        parts: list[object] = [s]
+        refs, blocks = _links(s.KEYWORD)
+        for field_name, target in refs:
+            value = getattr(s, field_name)
+            if value is None or value == ():
+                continue
+            table = self.policy.by_type.get(target, {})
+            for name in value if isinstance(value, tuple) else (value,):
+                ref = table.get(name)
+                parts.append((target, name) if ref is None else self.of(ref))
+        for field_name in blocks:
+            value = getattr(s, field_name)
+            if value is None or value == ():
+                continue
+            for child in value if isinstance(value, tuple) else (value,):
+                parts.append(self.of(child))
+        found = self.memo[id(s)] = tuple(parts)
+        return found
 
 
 # --- the difference ------------------------------------------------------------------------------
@@ -296,12 +359,20 @@ def _changes(old: Mapping[str, object], new: Mapping[str, object]) -> tuple[Chan
 
 
 def _statement_diffs(
-    keyword: str, old: Mapping[str, Mapping[str, object]], new: Mapping[str, Mapping[str, object]]
+    keyword: str,
+    old: Mapping[str, S],
+    new: Mapping[str, S],
+    same: Callable[[S, S], bool],
+    values: Callable[[S, S], tuple[Mapping[str, object], Mapping[str, object]]],
 ) -> list[StatementDiff]:
+    """Added, removed and changed statements of one type; ``same`` skips the unchanged."""
     out = [StatementDiff("removed", keyword, n) for n in sorted(old) if n not in new]
     out += [StatementDiff("added", keyword, n) for n in sorted(new) if n not in old]
     for name in sorted(old.keys() & new.keys()):
-        changes = _changes(old[name], new[name])
+        a, b = old[name], new[name]
+        if same(a, b):
+            continue
+        changes = _changes(*values(a, b))
         if changes:
             out.append(StatementDiff("changed", keyword, name, changes))
     return out
@@ -314,19 +385,37 @@ def effective_difference(old: Policy, new: Policy) -> PolicyDiff:
     """
     old_compiled = [compile_rule(old, i, r) for i, r in enumerate(old.rules)]
     new_compiled = [compile_rule(new, i, r) for i, r in enumerate(new.rules)]
+    old_p, new_p = _Protections(old), _Protections(new)
+    old_c, new_c = _Closures(old), _Closures(new)
+    old_rules = {c.rule.name or "": c.rule for c in old_compiled}
+    unchanged = {
+        name
+        for c in new_compiled
+        if (o := old_rules.get(name := c.rule.name or "")) is not None
+        and old_c.of(o) == new_c.of(c.rule)
+    }
     rules = _statement_diffs(
         "TTLSRule",
-        {c.rule.name or "": rule_values(old, c) for c in old_compiled},
-        {c.rule.name or "": rule_values(new, c) for c in new_compiled},
+        {c.rule.name or "": c for c in old_compiled},
+        {c.rule.name or "": c for c in new_compiled},
+        lambda a, b: (a.rule.name or "") in unchanged,
+        lambda a, b: (
+            {**_conditions(a), **old_p.of(a.rule)},
+            {**_conditions(b), **new_p.of(b.rule)},
+        ),
     )
     actions: list[StatementDiff] = []
     for keyword in ACTION_TYPES:
         actions += _statement_diffs(
             keyword,
-            {n: action_values(old, s) for n, s in old.by_type.get(keyword, {}).items()},
-            {n: action_values(new, s) for n, s in new.by_type.get(keyword, {}).items()},
+            old.by_type.get(keyword, {}),
+            new.by_type.get(keyword, {}),
+            lambda a, b: old_c.of(a) == new_c.of(b),
+            lambda a, b: (action_values(old, a), action_values(new, b)),
         )
-    connections = _connection_diffs(old, new, [*old_compiled, *new_compiled])
+    connections = _connection_diffs(
+        old_p, new_p, [*old_compiled, *new_compiled], _only_changed(old, new, unchanged)
+    )
     return PolicyDiff(tuple(rules), tuple(actions), tuple(connections))
 
 
@@ -390,18 +479,34 @@ def _representatives(c: CompiledRule) -> Iterator[tuple[Connection, str]]:
             yield conn, f"{direction} {shown_local} -> {shown_remote}{' ' + who if who else ''}"
 
 
-def _protection(policy: Policy, matcher: Matcher, conn: Connection) -> Protection:
-    rule = matcher.match(conn)
+def _protection(protections: _Protections, rule: TTLSRule | None) -> Protection:
     if rule is None:
         return Protection(None, False)
-    values = _protection_values(policy, rule)
+    values = protections.of(rule)
     return Protection(rule.name, values["TTLSEnabled"] == "On", values)
 
 
+def _only_changed(old: Policy, new: Policy, unchanged: set[str]) -> tuple[Matcher, Matcher]:
+    """Matchers over the rules of each policy that are not unchanged.
+
+    Rules outside them are the same statements in both policies, so a connection that none
+    of these rules matches, in either policy, maps to the same rule with the same protection
+    on both sides, and need not be looked up in full (10,000-rule policies).
+    """
+    return tuple(  # type: ignore[return-value]
+        Matcher(replace(p, rules=tuple(r for r in p.rules if r.name not in unchanged)))
+        for p in (old, new)
+    )
+
+
 def _connection_diffs(
-    old: Policy, new: Policy, compiled: list[CompiledRule]
+    old: _Protections,
+    new: _Protections,
+    compiled: list[CompiledRule],
+    changed: tuple[Matcher, Matcher],
 ) -> list[ConnectionDiff]:
-    old_m, new_m = Matcher(old), Matcher(new)
+    """Connections whose rule or protection changes."""
+    old_m, new_m = Matcher(old.policy), Matcher(new.policy)
     seen: set[Connection] = set()
     out: list[ConnectionDiff] = []
     for c in compiled:
@@ -409,7 +514,10 @@ def _connection_diffs(
             if conn in seen:
                 continue
             seen.add(conn)
-            before, after = _protection(old, old_m, conn), _protection(new, new_m, conn)
+            if changed[0].match(conn) is None and changed[1].match(conn) is None:
+                continue  # only unchanged rules can take it: the same on both sides
+            old_rule, new_rule = old_m.match(conn), new_m.match(conn)
+            before, after = _protection(old, old_rule), _protection(new, new_rule)
             if before.rule != after.rule or before.enabled != after.enabled:
                 out.append(ConnectionDiff(conn, shown, before, after))
             elif before.enabled and before.values != after.values:
