@@ -213,3 +213,22 @@ def test_address_alternatives_are_still_e115():
     }
     """
     assert "E115" in [c for c, _ in codes(policy_of(text))]
+
+
+def test_match_shows_the_form_pagent_uses(capsys):
+    """pagent match: protocols of the later inline block, the seven suites."""
+    from pagent.cli import main
+
+    code = main(
+        [
+            "match", str(DATA), "--direction", "outbound", "--local", "10.1.0.9:40000",
+            "--remote", "10.1.0.2:2175", "--json",
+        ]
+    )  # fmt: skip
+    import json
+
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert doc["rule"] == "CPJES2OUT"
+    assert doc["protocols"] == ["TLSv1", "TLSv1.2"]
+    assert doc["v3_cipher_suites"] == ["C023", "C024", "C027", "C028", "C02B", "C02C", "C02F"]
