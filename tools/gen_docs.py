@@ -159,11 +159,21 @@ def code_table(codes: Sequence[Code]) -> list[str]:
         "| --- | --- | --- | --- | --- | --- |",
     ]
     lines.extend(
-        f'| <a id="{c.id}"></a>`{c.id}` | {c.severity.value} | {EFFECT_TEXT[c.effect]} '
+        f'| <a id="{c.id}"></a>`{c.id}` | {c.severity.value} | {_effect(c)} '
         f"| {_evidence(c)} | {_cell(c.title)} | {_cell(c.meaning)} |"
         for c in codes
     )
     return lines
+
+
+def _effect(c: Code) -> str:
+    """What PAGENT does; a chain error rejects only the image whose files hold it."""
+    if c.id.startswith("C5") and c.effect is Effect.REJECT:
+        return (
+            "rejects the image's new AT-TLS policy when in the image's own files; fails the "
+            "check (exit 1) anywhere"
+        )
+    return EFFECT_TEXT[c.effect]
 
 
 @dataclass(frozen=True, slots=True)
