@@ -289,6 +289,11 @@ def intro(example: Example) -> list[str]:
         "| `policies[].rules` | the names of the rules PAGENT would install, in match order "
         "(Priority descending, then name) |",
         "| `policies[].discarded` | the names of the rules PAGENT would discard |",
+        "| `configuration` | only when a rejecting error of the configuration chain is in "
+        "no image's own files (a bad operand of pagent.conf): its `outcome` "
+        "(`configuration`), `evidence`, `codes` and `text`; the check fails on it |",
+        "| `expectations` | only with `--expect`: one object per expectation and policy, "
+        "with `name`, `line`, `policy`, `passed`, `rule`, `actions`, `why` and `connection` |",
         "| `diagnostics` | every finding once, in file order |",
         "| `diagnostics[].path`, `.line`, `.col` | where, as in the text form |",
         "| `diagnostics[].severity` | `error` or `warning` |",

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pagent.commands._output import EXIT_USAGE, dump_json, err
-from pagent.policy.check import check_paths, verdict_of
+from pagent.policy.check import chain_verdict, check_paths, verdict_of
 from pagent.policy.diagnostics import render_text
 from pagent.policy.expect import Expectation, ExpectationError, evaluate, parse_expectations
 
@@ -63,8 +63,13 @@ def run_check(
     )
     if any(not o.passed for o in outcomes):
         code = max(code, 1)
+    loose = chain_verdict(report)
     if as_json:
-        extra = {"expectations": [o.as_json() for o in outcomes]} if expect is not None else {}
+        extra: dict[str, object] = {}
+        if loose is not None:
+            extra["configuration"] = loose.as_json()
+        if expect is not None:
+            extra["expectations"] = [o.as_json() for o in outcomes]
         dump_json(
             {
                 "exit": code,
@@ -89,6 +94,8 @@ def run_check(
     warnings = len(diags) - errors
     for p in report.policies:
         print(f"{p.label}: {verdict_of(p).text} ({errors} error(s), {warnings} warning(s))")
+    if loose is not None:
+        print(f"{loose.deciding[0].loc.path}: {loose.text}")
     for o in outcomes:
         print(o.line())
     if expect is not None:

@@ -75,6 +75,29 @@ def _because(evidence: Evidence, deciding: Sequence[Diagnostic]) -> str:
     return f"{evidence.value}: {', '.join(shown)}{basis}"
 
 
+def chain_verdict(report: CheckReport) -> Verdict | None:
+    """The verdict on rejecting chain errors outside every image's own files, or None.
+
+    A bad operand of pagent.conf (C506) or a missing image file (C501) decides no image's
+    policy, yet fails the check (exit 1); this says so (issue 10 §3).
+    """
+    assigned = {id(d) for p in report.policies for d in p.chain_errors}
+    loose = [
+        d for d in report.chain_diagnostics if d.effect is Effect.REJECT and id(d) not in assigned
+    ]
+    if not loose:
+        return None
+    evidence, deciding = _grade_of(loose)
+    probably = "" if evidence.certain else "probably "
+    return Verdict(
+        "configuration",
+        evidence,
+        deciding,
+        f"PAGENT would {probably}ignore what is in error ({_because(evidence, deciding)}); "
+        "the check fails on it",
+    )
+
+
 def verdict_of(checked: CheckedPolicy) -> Verdict:
     """The verdict on one policy: install, discard some rules, or reject; and how sure."""
     pol = checked.policy

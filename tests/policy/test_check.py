@@ -221,3 +221,14 @@ def test_good_chain_is_installed(tmp_path):
         "codes": [],
         "text": "PAGENT would install all 1 rule(s)",
     }
+
+
+def test_error_in_the_main_file_alone_gets_its_own_verdict_line(tmp_path, capsys):
+    """A bad LogLevel decides no image's policy, but the check fails: a line says so."""
+    main_conf = _chain(tmp_path, "TTLSConfig /etc/p.policy FLUSH\n")
+    main_conf.write_text("LogLevel abc\n" + main_conf.read_text())
+    code, doc = _check(main_conf, tmp_path)
+    assert code == 1
+    assert doc["policies"][0]["installed"] is True
+    assert doc["configuration"]["codes"] == ["C506"]
+    assert doc["configuration"]["text"].startswith("PAGENT would probably ignore what is in error")
