@@ -24,7 +24,15 @@ def is_decimal(text: str) -> bool:
 
 
 class FormError(ValueError):
-    """A value that does not have the parameter's form; the message says why."""
+    """A value that does not have the parameter's form; the message says why.
+
+    ``unconfirmed`` marks a rule the reference gives as [UNV] (a range's family and order,
+    the port space): the diagnostic's evidence is then an estimate (issue 10 §2).
+    """
+
+    def __init__(self, message: str, *, unconfirmed: bool = False) -> None:
+        super().__init__(message)
+        self.unconfirmed = unconfirmed
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,9 +124,9 @@ def parse_range(text: str) -> AddrSpec:
         raise FormError(f"'{text}' is not an address range addr-addr")
     a, b = _parse_one(first.strip()), _parse_one(last.strip())
     if a.version != b.version:
-        raise FormError(f"range '{text}' mixes IPv4 and IPv6")
+        raise FormError(f"range '{text}' mixes IPv4 and IPv6", unconfirmed=True)
     if int(a) > int(b):
-        raise FormError(f"range '{text}' runs backwards")
+        raise FormError(f"range '{text}' runs backwards", unconfirmed=True)
     return AddrSpec(text=text, version=a.version, low=int(a), high=int(b))
 
 
@@ -169,7 +177,7 @@ def parse_port_spec(text: str) -> PortSpec:
     if is_decimal(t):
         n = int(t)
         if n > 65535:
-            raise FormError(f"port {n} is over 65535")
+            raise FormError(f"port {n} is over 65535", unconfirmed=True)
         return PortSpec(text=t, low=n, high=n)
     m = _PORT_RANGE.match(t)
     if m is None:
@@ -178,9 +186,9 @@ def parse_port_spec(text: str) -> PortSpec:
         )
     low, high = int(m.group(1)), int(m.group(3))
     if high > 65535:
-        raise FormError(f"port {high} is over 65535")
+        raise FormError(f"port {high} is over 65535", unconfirmed=True)
     if low > high:
-        raise FormError(f"port range '{text}' runs backwards")
+        raise FormError(f"port range '{text}' runs backwards", unconfirmed=True)
     if low == 0 and high == 0:
         return ANY_PORT
     return PortSpec(text=t, low=low, high=high)

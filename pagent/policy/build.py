@@ -43,6 +43,7 @@ from pagent.policy.catalogue import (
     statement,
     statements,
 )
+from pagent.policy.codes import RANGE_ESTIMATE
 from pagent.policy.diagnostics import Diagnostic
 from pagent.policy.grammar import split_values
 from pagent.policy.source import SourceLoc
@@ -76,8 +77,11 @@ class _Builder:
         self.out = out
         self.diag = out.diagnostics
 
-    def warn(self, code_id: str, loc: SourceLoc, message: str) -> None:
-        self.diag.append(Diagnostic.make(code_id, loc, message))
+    def warn(
+        self, code_id: str, loc: SourceLoc, message: str, *, unconfirmed: bool = False
+    ) -> None:
+        grade = RANGE_ESTIMATE.get(code_id) if unconfirmed else None
+        self.diag.append(Diagnostic.make(code_id, loc, message, grade=grade))
 
     # --- statements -----------------------------------------------------------------
     def top_block(self, block: RawBlock) -> Statement | None:
@@ -489,7 +493,7 @@ def _addr_parser(fn: Callable[[str], object]) -> _Parser:
         try:
             return fn(text)
         except FormError as exc:
-            b.warn("E110", item.value_loc, f"{p.keyword}: {exc}")
+            b.warn("E110", item.value_loc, f"{p.keyword}: {exc}", unconfirmed=exc.unconfirmed)
             return None
 
     return parse
@@ -505,7 +509,7 @@ def _port(b: _Builder, p: ParamSpec, text: str, item: RawParam) -> object:
     try:
         return parse_port_spec(text)
     except FormError as exc:
-        b.warn("E111", item.value_loc, f"{p.keyword}: {exc}")
+        b.warn("E111", item.value_loc, f"{p.keyword}: {exc}", unconfirmed=exc.unconfirmed)
         return None
 
 

@@ -59,7 +59,7 @@ class Verdict:
 def _grade_of(diags: Sequence[Diagnostic]) -> tuple[Evidence, tuple[Diagnostic, ...]]:
     """The strongest evidence among ``diags``, and the diagnostics that carry it."""
     for evidence in (Evidence.DOCUMENTED, Evidence.OBSERVED, Evidence.ESTIMATE):
-        carrying = tuple(d for d in diags if d.code.grade and d.code.grade.evidence is evidence)
+        carrying = tuple(d for d in diags if d.grade and d.grade.evidence is evidence)
         if carrying:
             return evidence, carrying
     return Evidence.ESTIMATE, tuple(diags)
@@ -70,7 +70,7 @@ def _because(evidence: Evidence, deciding: Sequence[Diagnostic]) -> str:
     shown = [f"{d.code.id} at {d.loc}" for d in deciding[:3]]
     if len(deciding) > 3:
         shown.append(f"and {len(deciding) - 3} more")
-    grade = deciding[0].code.grade
+    grade = deciding[0].grade
     basis = f", {grade.basis}" if grade is not None else ""
     return f"{evidence.value}: {', '.join(shown)}{basis}"
 

@@ -159,14 +159,16 @@ CODES: dict[str, Code] = {
             _R,
             "invalid address",
             "The value is not an IP address, prefix or range of the form the parameter takes, "
-            "or is an IPv4-mapped or ::/96 IPv6 address, which AT-TLS forbids.",
+            "or is an IPv4-mapped or ::/96 IPv6 address, which AT-TLS forbids. (A range "
+            "that mixes families or runs backwards is graded estimate.)",
         ),
         Code(
             "E111",
             _R,
             "invalid port",
             "The value is not a port (0-65535) or a range n-m, n m or n:m with low <= high "
-            "and one kind of delimiter.",
+            "and one kind of delimiter. (A port over 65535 or a range that runs backwards is "
+            "graded estimate: those limits are unconfirmed.)",
         ),
         Code(
             "E113",
@@ -582,9 +584,9 @@ GRADES: dict[str, Grade] = {
         "lang §2.1 [DOC], §1.6 [DOC]",
     ),
     "E111": Grade(
-        _E_,
-        "IBM documents the range forms, not the reaction to a bad one",
-        "fidelity F-159, F-026; lang §2.1, C23",
+        _D_,
+        "IBM: a range may not mix delimiters; a malformed port is an invalid value",
+        "lang §2.1 [DOC], C23 [DOC] (EZAPAGCO), §1.6 [DOC]",
     ),
     "E113": Grade(
         _E_,
@@ -678,6 +680,20 @@ GRADES: dict[str, Grade] = {
     "C508": Grade(_D_, "IBM: a warning, and IBM-1047 is used", "lang §1.1 [DOC] (EZAPAGCO)"),
 }
 """The evidence for each code's effect; warnings not listed are estimates (``_UNGRADED``)."""
+
+RANGE_ESTIMATE: dict[str, Grade] = {
+    "E110": Grade(
+        _E_,
+        "IBM documents the range form, not that it must be one family and run upwards",
+        "fidelity F-027; lang C9",
+    ),
+    "E111": Grade(
+        _E_,
+        "IBM documents the range forms, not the port space or order, nor the reaction",
+        "fidelity F-159, F-026; lang §2.1",
+    ),
+}
+"""The weaker evidence of the E110/E111 findings whose rule is [UNV] (family, order, 65535)."""
 
 
 def code(code_id: str) -> Code:

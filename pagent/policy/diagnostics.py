@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from pagent.policy.codes import Code, Effect, Severity, code
+from pagent.policy.codes import Code, Effect, Grade, Severity, code
 from pagent.policy.source import SourceLoc
 
 
@@ -27,6 +27,9 @@ class Diagnostic:
     loc: SourceLoc
     message: str
     related: tuple[tuple[SourceLoc, str], ...] = field(default=())
+    # The evidence of this one finding where it is weaker than its code's (a port range
+    # that runs backwards is E111 like a mixed delimiter, but only the latter is documented).
+    grade_override: Grade | None = field(default=None, compare=False)
 
     @classmethod
     def make(
@@ -35,9 +38,15 @@ class Diagnostic:
         loc: SourceLoc,
         message: str,
         related: Iterable[tuple[SourceLoc, str]] = (),
+        grade: Grade | None = None,
     ) -> Diagnostic:
         """Build a diagnostic from a code id."""
-        return cls(code(code_id), loc, message, tuple(related))
+        return cls(code(code_id), loc, message, tuple(related), grade)
+
+    @property
+    def grade(self) -> Grade | None:
+        """The evidence for this finding's effect (its code's, unless overridden)."""
+        return self.grade_override or self.code.grade
 
     @property
     def severity(self) -> Severity:
@@ -52,7 +61,7 @@ class Diagnostic:
     @property
     def evidence(self) -> str | None:
         """``documented``, ``observed`` or ``estimate`` for the effect; None for lint."""
-        grade = self.code.grade
+        grade = self.grade
         return grade.evidence.value if grade is not None else None
 
     def headline(self) -> str:

@@ -232,3 +232,21 @@ def test_error_in_the_main_file_alone_gets_its_own_verdict_line(tmp_path, capsys
     assert doc["policies"][0]["installed"] is True
     assert doc["configuration"]["codes"] == ["C506"]
     assert doc["configuration"]["text"].startswith("PAGENT would probably ignore what is in error")
+
+
+@pytest.mark.parametrize(
+    ("port", "evidence"),
+    [
+        pytest.param("84x43", "documented", id="malformed"),
+        pytest.param("1-2:3", "documented", id="mixed-delimiters"),
+        pytest.param("9000-8000", "estimate", id="backwards"),
+        pytest.param("70000", "estimate", id="over-65535"),
+    ],
+)
+def test_port_errors_are_graded_by_their_own_evidence(tmp_path, port, evidence):
+    """E111 is documented for a malformed value, an estimate where the limit is [UNV]."""
+    text = GOOD_RULE.replace("LocalPortRange 8443", f"LocalPortRange {port}")
+    _, doc = _check(_write(tmp_path, "p.policy", text))
+    (e111,) = [d for d in doc["diagnostics"] if d["code"] == "E111"]
+    assert e111["evidence"] == evidence
+    assert doc["policies"][0]["verdict"]["evidence"] == evidence
