@@ -315,8 +315,9 @@ def intro(example: Example) -> list[str]:
         "| --- | --- |",
         "| 0 | PAGENT would install everything (warnings allowed) |",
         "| 1 | PAGENT would reject a policy or discard any statement (an error of effect "
-        "`reject` or `discard`) |",
-        "| 2 | usage error, or a file named on the command line cannot be read |",
+        "`reject` or `discard`), or, with `--expect FILE`, an expectation fails |",
+        "| 2 | usage error, or a file named on the command line cannot be read, or the "
+        "`--expect` file is malformed (the message names its file, line and key) |",
         "",
         "With `--strict`, warnings fail the check too: exit 1 when there is any diagnostic "
         "at all. A file that a configuration chain names but that does not exist is not an "
