@@ -132,6 +132,10 @@ class Effective:
         return tuple(n for n in names if self.advanced.get(n) == "On")
 
 
+def _has_suites(cipher: TTLSCipherParms | None) -> bool:
+    return cipher is not None and bool(cipher.v2_cipher_suites or cipher.v3_preference)
+
+
 def effective(policy: Policy, rule: TTLSRule) -> Effective:
     """Work out a rule's effective actions."""
     acts = actions_of(policy, rule)
@@ -149,7 +153,10 @@ def effective(policy: Policy, rule: TTLSRule) -> Effective:
     }
     env_cipher = sub_block(policy, env, TTLSCipherParms)
     conn_cipher = sub_block(policy, conn, TTLSCipherParms)
-    cipher = conn_cipher or env_cipher
+    # A connection's cipher parms left with no suite (names on V3CipherSuites4Char, 1303)
+    # show no section in pasearch, as if not coded [PAS]: the environment's list applies
+    # (docs/fidelity.md F-154).
+    cipher = conn_cipher if _has_suites(conn_cipher) else env_cipher
     env_sig = sub_block(policy, env, TTLSSignatureParms)
     conn_sig = sub_block(policy, conn, TTLSSignatureParms)
     advanced = {

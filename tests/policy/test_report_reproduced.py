@@ -232,3 +232,45 @@ def test_match_shows_the_form_pagent_uses(capsys):
     assert doc["rule"] == "CPJES2OUT"
     assert doc["protocols"] == ["TLSv1", "TLSv1.2"]
     assert doc["v3_cipher_suites"] == ["C023", "C024", "C027", "C028", "C02B", "C02C", "C02F"]
+
+
+def test_connection_cipher_list_left_empty_inherits_the_environments():
+    """A connection action whose only suite is 1303 shows none: the environment's list applies."""
+    text = """\
+    TTLSRule R1
+    {
+      LocalPortRange 8443
+      Direction Inbound
+      TTLSGroupActionRef G
+      TTLSEnvironmentActionRef E
+      TTLSConnectionActionRef C
+    }
+    TTLSGroupAction G
+    {
+      TTLSEnabled On
+    }
+    TTLSEnvironmentAction E
+    {
+      HandshakeRole Server
+      TTLSKeyringParms
+      {
+        Keyring SRV/RING
+      }
+      TTLSCipherParms
+      {
+        V3CipherSuites TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+      }
+    }
+    TTLSConnectionAction C
+    {
+      TTLSCipherParms
+      {
+        V3CipherSuites TLS_CHACHA20_POLY1305_SHA256
+      }
+    }
+    """
+    policy = policy_of(text)
+    rule = policy.rule("R1")
+    assert rule is not None
+    assert effective(policy, rule).v3_ciphers == ("C02F",)
+    assert "TTLSCipherParms" not in _action_section(render_report(policy), "C")
