@@ -66,7 +66,9 @@ def _grade_of(diags: Sequence[Diagnostic]) -> tuple[Evidence, tuple[Diagnostic, 
 
 
 def _because(evidence: Evidence, deciding: Sequence[Diagnostic]) -> str:
-    """``documented: E107 at f:3:5, E114 at f:1:1; <basis>`` for the verdict line."""
+    """``documented: E107 at f:3:5, E114 at f:1:1, <basis>`` for the verdict line."""
+    if not deciding:
+        return evidence.value
     shown = [f"{d.code.id} at {d.loc}" for d in deciding[:3]]
     if len(deciding) > 3:
         shown.append(f"and {len(deciding) - 3} more")
