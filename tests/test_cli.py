@@ -11,12 +11,11 @@ from typing import Any
 import pytest
 
 from pagent.cli import main
+from tests.conftest import DATA, DEFAULT_POLICY, REPO
 from tests.policy.helpers import GOOD_RULE
 
-REPO = Path(__file__).resolve().parents[1]
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
-SEED = CORPUS / "seed-appendix-WG31-TCPIP1.policy"
-BROKEN = CORPUS / "aididican-MFNET-md-PROC.policy"  # a dangling PortRange ref: rule discarded
+SEED = DEFAULT_POLICY  # the seed's appendix, the embedded default policy
+BROKEN = DATA / "policies" / "crlf-tilde-dangling.policy"  # a dangling ref: rule discarded
 MAIN_CONF = REPO / "etc" / "pagent.conf"
 
 DIAGNOSTIC_KEYS = {"path", "line", "col", "severity", "code", "effect", "message", "related"}
@@ -171,7 +170,7 @@ def test_check_json_has_exit_policies_and_diagnostics(capsys):
 def test_check_json_exit_matches_the_process_exit(capsys):
     code, doc = check_json(capsys, str(BROKEN))
     assert code == doc["exit"] == 1
-    assert doc["policies"][0]["discarded"] == ["PROC"]
+    assert doc["policies"][0]["discarded"] == ["Payroll~Inbound"]
 
 
 def test_check_json_diagnostics_have_the_stable_keys(capsys):
