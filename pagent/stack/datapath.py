@@ -59,6 +59,8 @@ TRACE_JOBLOG = 1  # EZD1287I to the TCP/IP job log and console (§5.2)
 TRACE_ERROR = 2  # EZD1286I
 TRACE_INFO = 4  # EZD1281I
 TRACE_EVENT = 8  # EZD1283I
+NO_RING = 202  # no key ring could be opened (§5.4)
+NO_SAF_USER = 5002  # SAFCheck: the client certificate is no SAF user's (§5.4 [DOC])
 # EZD1283I "Initial Handshake" is also written at bit 4: the workshop's policy codes Trace 7
 # (its appendix, corrected against the lab PDF, issue 9) and its step 14 shows EZD1283I
 # (docs/fidelity.md F-127).
@@ -68,8 +70,6 @@ HANDSHAKE_EVENT_BITS = TRACE_INFO | TRACE_EVENT
 def writes_handshake_event(trace: int) -> bool:
     """Whether a completed handshake writes EZD1283I "Initial Handshake" at this Trace."""
     return bool(trace & HANDSHAKE_EVENT_BITS)
-NO_RING = 202  # no key ring could be opened (§5.4)
-NO_SAF_USER = 5002  # SAFCheck: the client certificate is no SAF user's (§5.4 [DOC])
 
 
 Identify = Callable[[tuple[str, int], tuple[str, int]], tuple[owners.Owner, owners.Owner]]
