@@ -70,6 +70,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     counts = _COUNTS
+    if not any(counts.values()):
+        return  # no corpus test was selected
     terminalreporter.write_line(
         f"corpus suite: {counts['passed']} passed, {counts['failed']} failed, "
         f"{counts['skipped']} skipped" + ("" if corpus_present() else f" ({SKIP_REASON})")
