@@ -2,7 +2,10 @@
 
 Exit codes (issue 2): ``check`` 0 when PAGENT would install everything, 1 when it would
 reject the policy or discard a statement, 2 for usage errors and unreadable files;
-``match`` 0 when a rule matches, 1 when none does; ``search`` 0, or 2 when it cannot read.
+``match`` 0 when a rule matches, 1 when none does, 2 when no policy can be read (a broken
+chain's errors are shown); ``search`` 0, 1 when PAGENT would reject the policy or ``--rule``
+names no rule, 2 when it cannot read; ``job`` 127 when the program does not exist, 126
+when it cannot be run (issue 9).
 ``console`` (issue 4 §3, scripted sessions): 0 every command succeeded, 1 a command was
 rejected or failed, 2 a WAIT timed out (or a usage error), 3 no service could be reached.
 """
