@@ -792,3 +792,17 @@ def test_lint_of_a_2000_rule_generated_policy_completes_without_false_findings()
     p = load_policy([decode(policy_text(2000).encode(), "gen.policy")])
     assert len(p.rules) == 2000
     assert lint(p) == []
+
+
+def test_l406_not_reported_for_a_rule_that_is_already_dead_own_policy():
+    """As EasyAT-TLS DEFAULTRULE12/13 in the corpus: the dead twin B is L401 only."""
+    text = (
+        rule("A", "LocalPortRange 9999")
+        + rule("B", "LocalPortRange 9999")
+        + rule("C", "LocalPortRange 9990-10010")
+    )
+    p = policy(text + ACTIONS)
+    assert at_rules([d for d in lint(p) if d.code.id == "L401"], p) == ["B"]
+    overlaps = at_rules([d for d in lint(p) if d.code.id == "L406"], p)
+    assert "B" not in overlaps
+    assert overlaps

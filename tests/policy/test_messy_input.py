@@ -135,3 +135,10 @@ def test_mutated_own_policies_only_give_diagnostics(name: str, edits):
 
 def test_data_is_inside_the_checkout():
     assert Path(POLICIES).is_relative_to(Path(__file__).resolve().parents[2])
+
+
+def test_a_pasearch_report_is_not_a_policy():
+    """pasearch output checked by mistake: W323 says so, and --strict fails it."""
+    report = check_paths([DATA / "pasearch-excerpt.report"], None)
+    assert ("W323", 1) in {(d.code.id, d.loc.line) for d in report.diagnostics}
+    assert report.exit_code(strict=True) == 1
