@@ -70,12 +70,20 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     counts = _COUNTS
-    if not any(counts.values()):
-        return  # no corpus test was selected
-    terminalreporter.write_line(
-        f"corpus suite: {counts['passed']} passed, {counts['failed']} failed, "
-        f"{counts['skipped']} skipped" + ("" if corpus_present() else f" ({SKIP_REASON})")
-    )
+    if any(counts.values()):
+        terminalreporter.write_line(
+            f"corpus suite: {counts['passed']} passed, {counts['failed']} failed, "
+            f"{counts['skipped']} skipped" + ("" if corpus_present() else f" ({SKIP_REASON})")
+        )
+    if terminalreporter.config.getoption("--require-corpus") and _corpus_missing():
+        terminalreporter.write_line(
+            "--require-corpus: the corpus suite did not run in full: the run fails", red=True
+        )
+
+
+def _corpus_missing() -> bool:
+    """Whether the corpus suite did not run in full (absent, a test skipped, or none ran)."""
+    return not corpus_present() or bool(_COUNTS["skipped"]) or not _COUNTS["passed"]
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -83,7 +91,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     if session.config.option.collectonly or session.exitstatus != pytest.ExitCode.OK:
         return
-    if not corpus_present() or _COUNTS["skipped"] or not _COUNTS["passed"]:
+    if _corpus_missing():
         # The terminal summary, written after this, gives the counts.
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
