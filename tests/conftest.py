@@ -24,7 +24,7 @@ DATA = REPO / "tests" / "data"  # the project's own test data
 # and test_corpus checks that the two are the same bytes).
 DEFAULT_POLICY = REPO / "etc" / "cfgasst" / "v2r3" / "WG31" / "TCPIP1" / "TTLS.policy"
 
-SKIP_REASON = f"the published corpus is absent ({SHARED} does not exist): corpus suite skipped"
+SKIP_REASON = f"the published corpus is absent: {SHARED} does not exist"
 _CORPUS_FIXTURES = {"corpus", "workshop"}
 
 
@@ -73,7 +73,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if any(counts.values()):
         terminalreporter.write_line(
             f"corpus suite: {counts['passed']} passed, {counts['failed']} failed, "
-            f"{counts['skipped']} skipped" + ("" if corpus_present() else f" ({SKIP_REASON})")
+            f"{counts['skipped']} skipped" + ("" if corpus_present() else f": {SKIP_REASON}")
         )
     if terminalreporter.config.getoption("--require-corpus") and _corpus_missing():
         terminalreporter.write_line(

@@ -71,7 +71,7 @@ def test_without_shared_the_corpus_tests_are_skipped_together_with_one_reason(tm
     reasons = {line.split(": ", 1)[1] for line in done.stdout.splitlines() if "SKIPPED" in line}
     assert len(reasons) == 1, done.stdout
     (reason,) = reasons
-    assert f"({tmp_path / 'shared'} does not exist)" in reason
+    assert reason == f"the published corpus is absent: {tmp_path / SHARED.name} does not exist"
     assert "1 passed, 5 skipped" in done.stdout
     assert "corpus suite: 0 passed, 0 failed, 5 skipped" in done.stdout
 
