@@ -8,9 +8,10 @@ history in ``ROOT/var/console_history`` (FileHistory) with suggestions from it, 
 toolbar (:mod:`console.toolbar`) and the key bindings of :func:`console_bindings`.
 
 * **Commands** go to the service (docs/protocol.md, ``command``) on the connection the app
-  is given, one at a time, from a worker thread so that the screen stays live. Each is
-  printed as the console echoes it (upper case outside quotes, like the scripted session)
-  followed by its response lines; the severity letter of a message ID picks its colour
+  is given, one at a time, from a worker thread so that the screen stays live. A typed
+  command stays on its prompt line and is not echoed again; F1's HELP, which was not
+  typed, is echoed (upper case outside quotes, like the scripted session). Then come its
+  response lines; the severity letter of a message ID picks its colour
   (E, A, D and S highlighted), and the verdict of a rejected or failed command (its last
   message, IEE305I, IEE341I, EZZ0050I …) is shown as an error.
 * **Unsolicited messages** (EZD1586I after ``S PAGENT``) come on a second connection that
@@ -228,6 +229,7 @@ def local_help() -> StyleAndTextTuples:
         ("LOG", "page through var/syslogd/syslogall.log (q leaves, / searches)"),
         ("LOG F | LOG FOLLOW", "follow syslogall.log as it grows, until Ctrl-C"),
         ("EXIT | QUIT", "leave the console (or Ctrl-D); the service keeps running"),
+        ("WAIT msgid [seconds]", "in a script (-c, --script, stdin): wait for that message"),
     ]
     out: StyleAndTextTuples = [("class:help.title", "Console commands (this console only):\n")]
     for command, what in rows:
@@ -377,6 +379,7 @@ class ConsoleApp:
     async def _repl(self, session: PromptSession[str]) -> int:
         while True:
             default, self._stash = self._stash, ""
+            session.app.erase_when_done = False  # F2 sets it for the prompt it leaves
             try:
                 text = await session.prompt_async(default=default)
             except KeyboardInterrupt:  # Ctrl-C: the line is dropped, as in pgcli
@@ -404,9 +407,10 @@ class ConsoleApp:
                 await self.show_log(rest.strip(" "))
                 return None
             return EXIT_OK  # EXIT, QUIT
-        return await self._command(line)
+        # The prompt line already shows what was typed: no echo of it (issue 9).
+        return await self._command(line, echo=False)
 
-    async def _command(self, line: str) -> int | None:
+    async def _command(self, line: str, *, echo: bool = True) -> int | None:
         self._hold += 1
         try:
             reply = await self._call(self.client.command, line)
@@ -416,7 +420,7 @@ class ConsoleApp:
             self._error(f"lost the pagent service: {exc}")
             return EXIT_NO_SERVICE
         self._hold -= 1
-        out = echo_fragments(line)
+        out = echo_fragments(line) if echo else []
         if VERBS.get(line.split(maxsplit=1)[0].upper()) == "HELP":
             out.extend(local_help())
         out.extend(response_fragments(reply))
@@ -576,6 +580,9 @@ class ConsoleApp:
     def log_from_prompt(self, event: KeyPressEvent) -> None:
         """F2: open the log; what was typed comes back afterwards."""
         self._stash = event.current_buffer.text
+        # The prompt left for the log is erased, not left behind empty (issue 9): it comes
+        # back, with what was typed, when the log closes.
+        event.app.erase_when_done = True
         event.app.exit(result="LOG")
 
 

@@ -2,7 +2,10 @@
 
 Exit codes (issue 2): ``check`` 0 when PAGENT would install everything, 1 when it would
 reject the policy or discard a statement, 2 for usage errors and unreadable files;
-``match`` 0 when a rule matches, 1 when none does; ``search`` 0, or 2 when it cannot read;
+``match`` 0 when a rule matches, 1 when none does, 2 when no policy can be read (a broken
+chain's errors are shown); ``search`` 0, 1 when PAGENT would reject the policy or ``--rule``
+names no rule, 2 when it cannot read; ``job`` 127 when the program does not exist, 126
+when it cannot be run (issue 9);
 ``diff`` 0 when the policies are equal in effect, 1 when they differ, 2 for usage errors.
 ``console`` (issue 4 §3, scripted sessions): 0 every command succeeded, 1 a command was
 rejected or failed, 2 a WAIT timed out (or a usage error), 3 no service could be reached.
@@ -16,7 +19,21 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from pagent.commands._output import EXIT_USAGE
+from pagent import __version__
+from pagent.commands._output import EXIT_USAGE, err
+
+DESCRIPTION = (
+    "pagent: the z/OS Policy Agent and AT-TLS, off the mainframe. Check AT-TLS policies as "
+    "PAGENT would (check, search, match), and run a system image with its operator console "
+    "(init, serve, console, keyring, job)."
+)
+# The --root help of the commands that read z/OS paths from files, and of the others.
+ROOT_FOR_PATHS_HELP = (
+    "system root that z/OS paths resolve under (default: the root whose etc/ holds PATH, "
+    "else the current directory when it has etc/pagent.conf)"
+)
+ROOT_HELP = "system root (default: the current directory)"
+PATH_HELP = "a policy file, or a pagent.conf whose whole chain is read"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -30,6 +47,28 @@ def _root(value: str | None) -> Path | None:
     return cwd if (cwd / "etc" / "pagent.conf").is_file() else None
 
 
+def _root_of(path: Path) -> Path | None:
+    """The system root a file sits in: ROOT for ROOT/etc/FILE (issue 9), else None."""
+    parent = path.absolute().parent
+    return parent.parent if parent.name == "etc" else None
+
+
+def _root_for(value: str | None, paths: Sequence[Path]) -> Path | None:
+    """--root, else the one system root the PATHs sit in, else the current directory's.
+
+    Several PATHs in different roots cannot share one root: ValueError names them.
+    """
+    if value is not None:
+        return Path(value)
+    roots = sorted({r for r in map(_root_of, paths) if r is not None})
+    if len(roots) > 1:
+        raise ValueError(
+            f"the PATHs sit in different system roots ({', '.join(map(str, roots))}): "
+            "check them one root at a time, or give --root"
+        )
+    return roots[0] if roots else _root(None)
+
+
 def _endpoint(text: str) -> tuple[str, int]:
     """``IP:PORT`` or ``[IPv6]:PORT``."""
     if text.startswith("["):
@@ -38,8 +77,10 @@ def _endpoint(text: str) -> tuple[str, int]:
         host, sep, port = text.rpartition(":")
         if ":" in host:  # '::1:443' is ambiguous: IPv6 takes brackets
             raise argparse.ArgumentTypeError(f"'{text}': write an IPv6 endpoint as [addr]:port")
-    if not sep or not port.isdigit() or int(port) > 65535:
+    if not sep or not port.isdigit():
         raise argparse.ArgumentTypeError(f"'{text}' is not IP:PORT (IPv6 as [addr]:port)")
+    if int(port) > 65535:
+        raise argparse.ArgumentTypeError(f"'{text}': port {port} is out of range (0-65535)")
     try:
         ipaddress.ip_address(host)
     except ValueError:
@@ -49,11 +90,12 @@ def _endpoint(text: str) -> tuple[str, int]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line."""
-    parser = _Parser(prog="pagent", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = _Parser(prog="pagent", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"pagent {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     check = sub.add_parser("check", help="check policy files or a pagent.conf chain")
-    check.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    check.add_argument("paths", nargs="+", type=Path, metavar="PATH", help=PATH_HELP)
     check.add_argument("--json", action="store_true", help="one JSON document on stdout")
     check.add_argument("--strict", action="store_true", help="warnings fail the check too")
     check.add_argument(
@@ -62,27 +104,40 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="a TOML file of connections that must be protected (or stay clear)",
     )
-    check.add_argument(
-        "--root", help="system root for z/OS paths (default: cwd if it has etc/pagent.conf)"
-    )
+    check.add_argument("--root", metavar="DIR", help=ROOT_FOR_PATHS_HELP)
 
     search = sub.add_parser("search", help="show the policy as pasearch -t would")
     search.add_argument(
         "-t", dest="ttls", action="store_true", required=True, help="AT-TLS policies"
     )
-    search.add_argument("--rule", help="only this rule")
-    search.add_argument("--root", help="system root (default: cwd if it has etc/pagent.conf)")
-    search.add_argument("path", nargs="?", type=Path, metavar="PATH")
+    search.add_argument("--rule", metavar="NAME", help="only this rule")
+    search.add_argument("--root", metavar="DIR", help=ROOT_FOR_PATHS_HELP)
+    search.add_argument(
+        "path",
+        nargs="?",
+        type=Path,
+        metavar="PATH",
+        help=PATH_HELP + " (none: ask the root's running service)",
+    )
 
     match = sub.add_parser("match", help="which rule a connection maps to")
-    match.add_argument("path", type=Path, metavar="PATH")
-    match.add_argument("--direction", required=True, choices=["inbound", "outbound"])
-    match.add_argument("--local", required=True, type=_endpoint, metavar="IP:PORT")
-    match.add_argument("--remote", required=True, type=_endpoint, metavar="IP:PORT")
-    match.add_argument("--jobname", default="")
-    match.add_argument("--userid", default="")
-    match.add_argument("--json", action="store_true")
-    match.add_argument("--root", help="system root for a pagent.conf PATH")
+    match.add_argument("path", type=Path, metavar="PATH", help=PATH_HELP)
+    match.add_argument(
+        "--direction",
+        required=True,
+        choices=["inbound", "outbound"],
+        help="the side of the connection, as the stack sees it",
+    )
+    match.add_argument(
+        "--local", required=True, type=_endpoint, metavar="IP:PORT", help="the local end"
+    )
+    match.add_argument(
+        "--remote", required=True, type=_endpoint, metavar="IP:PORT", help="the remote end"
+    )
+    match.add_argument("--jobname", default="", help="the job name of the connection's owner")
+    match.add_argument("--userid", default="", help="the user id of the connection's owner")
+    match.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    match.add_argument("--root", metavar="DIR", help=ROOT_FOR_PATHS_HELP)
     match.add_argument("--image", help="the image (stack) whose policy to use, for a pagent.conf")
     diff = sub.add_parser(
         "diff",
@@ -98,10 +153,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="system root for both chains (default: for each, the directory above its etc/)",
     )
     serve = sub.add_parser("serve", help="run the system image's service in the foreground")
-    serve.add_argument("--root", help="system root (default: cwd if it has etc/pagent.conf)")
+    serve.add_argument("--root", metavar="DIR", help=ROOT_HELP)
 
     init = sub.add_parser("init", help="lay out a fresh system root with the defaults")
-    init.add_argument("dir", type=Path, metavar="DIR")
+    init.add_argument(
+        "dir", type=Path, metavar="DIR", help="the new root's directory (created if missing)"
+    )
 
     console = sub.add_parser(
         "console",
@@ -111,9 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the commands (and 'WAIT msgid [seconds]' lines) and exits 0 (all succeeded), "
         "1 (a command was rejected or failed), 2 (a WAIT timed out) or 3 (no service).",
     )
-    console.add_argument(
-        "--root", metavar="DIR", help="system root (default: the current directory)"
-    )
+    console.add_argument("--root", metavar="DIR", help=ROOT_HELP)
     console.add_argument(
         "--no-start", action="store_true", help="do not start a service when none runs (exit 3)"
     )
@@ -140,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     job.add_argument("jobname", metavar="JOBNAME", help="the job name (1-8 characters)")
     job.add_argument("--user", metavar="USERID", help="the job's user id (default: $USER)")
-    job.add_argument("--root", help="system root (default: cwd if it has etc/pagent.conf)")
+    job.add_argument("--root", metavar="DIR", help=ROOT_HELP)
     job.add_argument(
         "argv", nargs="*", metavar="-- COMMAND", help="the program and its arguments, after --"
     )
@@ -168,20 +223,27 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.command in ("check", "search", "match"):
+        paths = args.paths if args.command == "check" else [args.path] if args.path else []
+        try:
+            root = _root_for(args.root, paths)
+        except ValueError as exc:
+            err(str(exc))
+            return EXIT_USAGE
     if args.command == "check":
         from pagent.commands.check import run_check
 
         return run_check(
-            args.paths, _root(args.root), as_json=args.json, strict=args.strict, expect=args.expect
+            args.paths, root, as_json=args.json, strict=args.strict, expect=args.expect
         )
     if args.command == "search":
         from pagent.commands.search import run_search
 
-        return run_search(args.path, _root(args.root), rule=args.rule)
+        return run_search(args.path, root, rule=args.rule)
     if args.command == "match":
         from pagent.commands.match import run_match
 
-        return run_match(args, _root(args.root))
+        return run_match(args, root)
     if args.command == "diff":
         from pagent.commands.diff import run_diff
 

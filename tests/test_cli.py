@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -10,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from pagent.cli import main
+import pagent
+from pagent.cli import build_parser, main
+from tests.conftest import DATA, DEFAULT_POLICY, REPO
 from tests.policy.helpers import GOOD_RULE
 
-REPO = Path(__file__).resolve().parents[1]
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
-SEED = CORPUS / "seed-appendix-WG31-TCPIP1.policy"
-BROKEN = CORPUS / "aididican-MFNET-md-PROC.policy"  # a dangling PortRange ref: rule discarded
+SEED = DEFAULT_POLICY  # the seed's appendix, the embedded default policy
+BROKEN = DATA / "policies" / "crlf-tilde-dangling.policy"  # a dangling ref: rule discarded
 MAIN_CONF = REPO / "etc" / "pagent.conf"
 
 DIAGNOSTIC_KEYS = {
@@ -173,7 +174,7 @@ def test_check_json_has_exit_policies_and_diagnostics(capsys):
 def test_check_json_exit_matches_the_process_exit(capsys):
     code, doc = check_json(capsys, str(BROKEN))
     assert code == doc["exit"] == 1
-    assert doc["policies"][0]["discarded"] == ["PROC"]
+    assert doc["policies"][0]["discarded"] == ["Payroll~Inbound"]
 
 
 def test_check_json_diagnostics_have_the_stable_keys(capsys):
@@ -372,3 +373,130 @@ def test_match_on_a_rejected_policy_warns(capsys, tmp_path):
     assert code == 0
     assert out.startswith("rule R1")
     assert "would reject" in err
+
+
+# --- First contact (issue 9) ----------------------------------------------------------------
+LAB = DATA / "roots" / "lab"
+LAB_MATCH = ["--direction", "inbound", "--local", "10.0.0.1:8443", "--remote", "10.0.0.2:5000"]
+
+
+def test_version_names_the_program_and_its_version(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out == f"pagent {pagent.__version__}\n"
+
+
+def test_help_description_is_prose_not_a_docstring(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert "``" not in out
+    assert "z/OS Policy Agent and AT-TLS" in out
+
+
+def test_keyring_help_is_prose_not_a_docstring(capsys):
+    with pytest.raises(SystemExit):
+        main(["keyring", "--help"])
+    out = capsys.readouterr().out
+    assert "``" not in out
+    assert "--export DIR" in out
+
+
+@pytest.mark.parametrize(
+    "command", ["check", "search", "match", "serve", "init", "console", "keyring", "job"]
+)
+def test_every_argument_and_option_has_help(command):
+    """--help describes every option and argument of every command (issue 9)."""
+    parser = build_parser()
+    (subparsers,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    sub = subparsers.choices[command]
+    missing = [a.dest for a in sub._actions if not a.help]
+    assert missing == []
+
+
+def test_every_root_option_describes_its_default_alike(capsys):
+    """serve, console, job and keyring share one --root text; check, search, match another."""
+    texts = {}
+    for command in ("serve", "console", "job", "keyring", "check", "search", "match"):
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        out = " ".join(capsys.readouterr().out.split())
+        texts[command] = out.split("--root DIR ", 1)[1].split(")", 1)[0]
+    assert len({texts[c] for c in ("serve", "console", "job", "keyring")}) == 1
+    assert len({texts[c] for c in ("check", "search", "match")}) == 1
+
+
+def test_match_port_out_of_range_says_so(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([*SEED_MATCH[:2], "--direction", "inbound", "--local", "1.2.3.4:99999",
+              "--remote", "1.2.3.5:80"])  # fmt: skip
+    assert exc.value.code == 2
+    assert "port 99999 is out of range (0-65535)" in capsys.readouterr().err
+
+
+def test_check_a_root_s_pagent_conf_from_outside_resolves_against_that_root(
+    capsys, tmp_path, monkeypatch
+):
+    """ROOT/etc/pagent.conf, run elsewhere: its z/OS paths are ROOT's (issue 9)."""
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "check", str(LAB / "etc" / "pagent.conf"))
+    assert code == 0, out
+    assert "TCPLAB1: PAGENT would install all 1 rule(s)" in out
+
+
+def test_check_root_option_still_wins_over_the_file_s_root(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "check", "--root", str(tmp_path), str(LAB / "etc" / "pagent.conf"))
+    assert code == 1
+    assert f"looked for {tmp_path}/etc/datasets/LAB.TCPPARMS/COMMON" in out
+
+
+def test_check_paths_in_two_roots_is_a_usage_error(capsys, tmp_path, monkeypatch):
+    other = tmp_path / "other" / "etc"
+    other.mkdir(parents=True)
+    (other / "pagent.conf").write_text("LogLevel 31\n")
+    code, _, err = run(
+        capsys, "check", str(LAB / "etc" / "pagent.conf"), str(other / "pagent.conf")
+    )
+    assert code == 2
+    assert "different system roots" in err
+
+
+def test_match_a_root_s_pagent_conf_from_outside(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "match", str(LAB / "etc" / "pagent.conf"), *LAB_MATCH,
+                       "--jobname", "LABSRV")  # fmt: skip
+    assert code == 0
+    assert out.startswith("rule Lab~Server")
+
+
+def test_search_a_root_s_pagent_conf_from_outside(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "search", "-t", str(LAB / "etc" / "pagent.conf"))
+    assert code == 0
+    assert "Image Name: TCPLAB1" in out
+    assert "Lab~Server" in out
+
+
+def test_match_on_a_broken_chain_shows_the_chain_s_errors(capsys, tmp_path):
+    code, _, err = run(capsys, "match", str(LAB / "etc" / "pagent.conf"), "--root",
+                       str(tmp_path), *LAB_MATCH)  # fmt: skip
+    assert code == 2
+    assert "error C501: CommonTTLSConfig file //'LAB.TCPPARMS(COMMON)' not found" in err
+    assert err.splitlines()[-1].endswith(
+        "no AT-TLS policy found (the configuration chain's errors are above)"
+    )
+
+
+def test_search_an_unknown_rule_says_so_and_exits_1(capsys):
+    code, out, err = run(capsys, "search", "-t", "--rule", "NOSUCH", str(SEED))
+    assert code == 1
+    assert out == ""
+    assert err == f"pagent: {SEED}: no rule NOSUCH (rules: zCEEClientRule~1)\n"
+
+
+def test_search_a_known_rule_exits_0(capsys):
+    code, out, _ = run(capsys, "search", "-t", "--rule", "zCEEClientRule~1", str(SEED))
+    assert code == 0
+    assert "zCEEClientRule~1" in out

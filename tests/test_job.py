@@ -30,3 +30,21 @@ def test_a_job_name_longer_than_8_characters_is_a_usage_error(tmp_path: Path, ca
 def test_a_job_needs_a_command(tmp_path: Path, capsys):
     assert run_job(_root(tmp_path), "USER1GET", "USER1", []) == 2
     assert "no command" in capsys.readouterr().err
+
+
+def test_a_program_that_does_not_exist_is_said_by_pagent_job_with_127(tmp_path: Path, capsys):
+    """Not env(1)'s message after the namespace is entered (issue 9)."""
+    assert run_job(_root(tmp_path), "X", "USER1", ["/nonexistent/prog"]) == 127
+    assert capsys.readouterr().err == "pagent job: /nonexistent/prog: No such file or directory\n"
+
+
+def test_a_command_not_in_path_exits_127(tmp_path: Path, capsys):
+    assert run_job(_root(tmp_path), "X", "USER1", ["no-such-command-of-pagent"]) == 127
+    assert "command not found" in capsys.readouterr().err
+
+
+def test_a_file_that_is_not_executable_exits_126(tmp_path: Path, capsys):
+    script = tmp_path / "script.sh"
+    script.write_text("echo hi\n")
+    assert run_job(_root(tmp_path), "X", "USER1", [str(script)]) == 126
+    assert "not executable" in capsys.readouterr().err

@@ -29,10 +29,6 @@ from pagent.messages import (
     get_message,
 )
 
-from .conftest import SHARED
-
-WORKSHOP = SHARED / "seed" / "zcee-security-mvs-batch-workshop.txt"
-
 
 def collapse(line: str) -> str:
     """The line as the workshop's PDF extraction shows it: runs of blanks made one."""
@@ -493,11 +489,9 @@ def test_d_tcpip_ibm_example():
     ]
 
 
-def test_workshop_literals_are_in_the_workshop():
+def test_workshop_literals_are_in_the_workshop(workshop: str):
     """The expected lines above are the workshop's, read with its final '1' as 'I'."""
-    if not WORKSHOP.is_file():  # pragma: no cover - CI always has shared/ beside the clone
-        pytest.fail(f"the seed workshop is missing: {WORKSHOP}")
-    seed = re.sub(r"\b(EZ[ADZ][A-Z0-9]{4})1\b", r"\1I", WORKSHOP.read_text(encoding="utf-8"))
+    seed = re.sub(r"\b(EZ[ADZ][A-Z0-9]{4})1\b", r"\1I", workshop)
     expected = [*VARY_OBEY, *PAGENT_START_END, STEP14_EZD1281I, STEP14_EZD1283I]
     expected += D_TCPIP_WORKSHOP
 

@@ -131,7 +131,8 @@ STATEMENT_CLASSES: dict[str, type[Statement]] = {{
 def formatted() -> str:
     """The module text as ``ruff format`` leaves it."""
     done = subprocess.run(
-        ["ruff", "format", "--stdin-filename", str(TARGET), "-"],
+        # The ruff of this interpreter: the tests run with .venv/bin/python, PATH unchanged.
+        [sys.executable, "-m", "ruff", "format", "--stdin-filename", str(TARGET), "-"],
         input=render(),
         capture_output=True,
         text=True,

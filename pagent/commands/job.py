@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +24,26 @@ from pagent.service.pidfile import read_pid
 from pagent.stack.netns import NETNS_DIR, namespace_name, netns_exec
 
 _NAME = re.compile(r"[A-Z@#$][A-Z0-9@#$]{0,7}")  # a z/OS job name or user id
+# A shell's exit codes for a command that is not there, or cannot be run (POSIX 2.8.2).
+EXIT_NOT_FOUND = 127
+EXIT_NOT_EXECUTABLE = 126
+
+
+def program_problem(program: str) -> tuple[int, str] | None:
+    """Why ``program`` cannot be started, with the shell's exit code; None when it can.
+
+    Checked here so that pagent job says so itself (issue 9), not the env(1) it runs through.
+    """
+    if shutil.which(program) is not None:
+        return None
+    if "/" not in program:
+        return EXIT_NOT_FOUND, f"{program}: command not found (not in PATH)"
+    path = Path(program)
+    if not path.exists():
+        return EXIT_NOT_FOUND, f"{program}: No such file or directory"
+    if path.is_dir():
+        return EXIT_NOT_EXECUTABLE, f"{program}: Is a directory"
+    return EXIT_NOT_EXECUTABLE, f"{program}: Permission denied (not executable)"
 
 
 def job_argv(root: Path, jobname: str, userid: str, command: Sequence[str]) -> list[str] | None:
@@ -65,6 +86,10 @@ def run_job(root: Path, jobname: str, userid: str | None, command: Sequence[str]
     if not command:
         print("pagent job: no command to run (pagent job NAME -- COMMAND ...)", file=sys.stderr)
         return EXIT_USAGE
+    problem = program_problem(command[0])
+    if problem is not None:
+        print(f"pagent job: {problem[1]}", file=sys.stderr)
+        return problem[0]
     argv = job_argv(root, jobname, user, command)
     if argv is None:
         print(

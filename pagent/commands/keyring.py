@@ -23,10 +23,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # noqa: ANN401 - ar
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "keyring",
         help="list a SAF key ring; --export writes its PEM files",
-        description=__doc__.splitlines()[0] if __doc__ else None,
+        description="List a SAF key ring of the system root; with --export, write the PEM "
+        "files an ordinary program reads in its stead: cert.pem (the default certificate and "
+        "its issuers), key.pem (mode 0600) and ca.pem (the ring's CA certificates).",
     )
     parser.add_argument("ring", metavar="OWNER/RING", help="the ring, e.g. LIBSERV/Liberty.KeyRing")
-    parser.add_argument("--root", help="system root (default: the current directory)")
+    parser.add_argument(
+        "--root", metavar="DIR", help="system root (default: the current directory)"
+    )
     parser.add_argument(
         "--export", metavar="DIR", type=Path, help="write cert.pem, key.pem and ca.pem to DIR"
     )

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
 from pagent.commands._output import EXIT_USAGE, dump_json, err
 from pagent.policy.check import check_paths, verdict_of
+from pagent.policy.diagnostics import render_text
 from pagent.policy.effective import Effective, effective
 from pagent.policy.matching import Connection, Matcher
 
@@ -48,7 +50,10 @@ def run_match(args: argparse.Namespace, root: Path | None) -> int:
         err(f"cannot read {exc.filename}: {exc.strerror}")
         return EXIT_USAGE
     if not report.policies:
-        err(f"{args.path}: no AT-TLS policy found")
+        # A broken chain: its errors say why no policy was found (issue 9).
+        sys.stderr.write(render_text(report.chain_diagnostics, report.sources))
+        why = " (the configuration chain's errors are above)" if report.chain_diagnostics else ""
+        err(f"{args.path}: no AT-TLS policy found{why}")
         return EXIT_USAGE
     checked = report.policies[0]
     if args.image is not None:

@@ -57,6 +57,15 @@ def run_search(path: Path | None, root: Path | None, *, rule: str | None) -> int
     if rejected_chain:
         sys.stderr.write(render_text(rejected_chain, report.sources))
         code = EXIT_REJECTED
+    if (
+        rule is not None
+        and report.policies
+        and all(p.policy.rule(rule) is None for p in report.policies)
+    ):
+        # pasearch -n with an unknown rule shows nothing; say so rather than an empty report.
+        known = sorted({r.name for p in report.policies for r in p.policy.rules if r.name})
+        err(f"{path}: no rule {rule} (rules: {', '.join(known) or 'none'})")
+        return EXIT_REJECTED
     if not report.policies:
         sys.stdout.write(
             render_ttls(_empty_policy(), image=DEFAULT_IMAGE, now=now, instance_id=instance_id)

@@ -251,11 +251,20 @@ def init(target: Path) -> int:
             file=sys.stderr,
         )
         return 2
+    if target.exists() and not target.is_dir():
+        print(f"pagent init: {target} exists and is not a directory", file=sys.stderr)
+        return 2
     if (target / "etc").exists():
         print(f"pagent init: {target / 'etc'} exists; not overwriting it", file=sys.stderr)
         return 1
-    shutil.copytree(source, target / "etc")
-    for sub in ("syslogd", "run"):
-        (target / "var" / sub).mkdir(parents=True, exist_ok=True)
+    try:
+        shutil.copytree(source, target / "etc")
+        for sub in ("syslogd", "run"):
+            (target / "var" / sub).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        # A parent that is no directory, /proc, a read-only or full file system (issue 9).
+        where = exc.filename or target
+        print(f"pagent init: cannot create {where}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     print(f"pagent init: new system root at {target} (image WG31, stack TCPIP1)")
     return 0

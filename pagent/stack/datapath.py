@@ -61,6 +61,15 @@ TRACE_INFO = 4  # EZD1281I
 TRACE_EVENT = 8  # EZD1283I
 NO_RING = 202  # no key ring could be opened (§5.4)
 NO_SAF_USER = 5002  # SAFCheck: the client certificate is no SAF user's (§5.4 [DOC])
+# EZD1283I "Initial Handshake" is also written at bit 4: the workshop's policy codes Trace 7
+# (its appendix, corrected against the lab PDF, issue 9) and its step 14 shows EZD1283I
+# (docs/fidelity.md F-127).
+HANDSHAKE_EVENT_BITS = TRACE_INFO | TRACE_EVENT
+
+
+def writes_handshake_event(trace: int) -> bool:
+    """Whether a completed handshake writes EZD1283I "Initial Handshake" at this Trace."""
+    return bool(trace & HANDSHAKE_EVENT_BITS)
 
 
 Identify = Callable[[tuple[str, int], tuple[str, int]], tuple[owners.Owner, owners.Owner]]
@@ -396,7 +405,7 @@ class DataPath:
         endpoint.cipher_name = cipher
         endpoint.cipher_code = code4
         eff = endpoint.effective
-        if eff is None or not eff.trace & TRACE_EVENT:
+        if eff is None or not writes_handshake_event(eff.trace):
             return
         # The two words before the protocol are System SSL storage addresses on z/OS; pagent
         # shows stable stand-ins made of the IDs (docs/fidelity.md).

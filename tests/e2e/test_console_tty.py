@@ -161,7 +161,7 @@ def test_a_message_does_not_disturb_what_is_being_typed(tty: Tty, service: Servi
 
 def test_an_invalid_command_gets_iee305i(tty: Tty) -> None:
     tty.send("xyz pagent\r")
-    tty.expect("XYZ PAGENT\nIEE305I XYZ      COMMAND INVALID")
+    tty.expect("===> xyz pagent\nIEE305I XYZ      COMMAND INVALID")  # no second echo
     tty.send("EXIT\r")
     assert tty.wait_exit() == 0
 
@@ -266,3 +266,36 @@ def test_log_pages_through_syslogall_and_q_comes_back(tmux: Tmux, service: Servi
     tmux.keys("q")
     tmux.wait(lambda s: "syslogall.log  line" not in s and PROMPT in s, "the prompt again")
     tmux.keys("EXIT", "Enter")
+
+
+def _prompt_lines(screen: str) -> list[str]:
+    return [line.rstrip() for line in screen.splitlines() if PROMPT in line]
+
+
+def test_a_typed_command_is_shown_once(tmux: Tmux) -> None:
+    """The prompt line shows 'WG31 ===> S PAGENT'; no second 'S PAGENT' line (issue 9)."""
+    tmux.keys("S PAGENT", "Enter")
+    screen = tmux.wait(lambda s: "$HASP373 PAGENT" in s, "the response")
+    lines = [line.strip() for line in screen.splitlines()]
+    assert lines.count("S PAGENT") == 0, screen
+    assert _prompt_lines(screen)[0] == "WG31 ===> S PAGENT"
+
+
+def test_help_is_shown_once_and_lists_wait(tmux: Tmux) -> None:
+    tmux.keys("HELP", "Enter")
+    screen = tmux.wait(lambda s: "start the Policy Agent" in s, "the help")
+    assert [line.strip() for line in screen.splitlines()].count("HELP") == 0, screen
+    assert "WAIT msgid [seconds]" in screen
+
+
+def test_f2_then_q_leaves_no_empty_prompt_behind(tmux: Tmux) -> None:
+    """The prompt left for the log is erased; the one that comes back keeps what was typed."""
+    tmux.keys("D TC")
+    tmux.wait(lambda s: "===> D TC" in s, "the typed text")
+    tmux.keys("F2")
+    tmux.wait(lambda s: "syslogall.log  line" in s, "the log view")
+    tmux.keys("q")
+    screen = tmux.wait(
+        lambda s: "syslogall.log  line" not in s and "===> D TC" in s, "the prompt again"
+    )
+    assert _prompt_lines(screen) == ["WG31 ===> D TC"], screen

@@ -17,8 +17,8 @@ from pagent.policy.chain import (
     resolve_zos_path,
 )
 from pagent.policy.source import read_source
+from tests.conftest import DATA
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 PDS = Path("etc/datasets/USER.Z24C.TCPPARMS")
 
 
@@ -124,9 +124,73 @@ def test_default_root_is_cwd_when_it_holds_etc_pagent_conf(tmp_path):
     assert default_root(tmp_path) == tmp_path
 
 
+# --- An own chain: data sets, an absolute path, trailing blanks (tests/data/roots/lab) --------
+LAB = DATA / "roots" / "lab"
+LAB_PDS = LAB / "etc" / "datasets" / "LAB.TCPPARMS"
+
+
+def test_lab_main_file_has_the_artefacts_the_tests_rely_on():
+    text = (LAB / "etc" / "pagent.conf").read_text()
+    assert "tcpimage TCPLAB1" in text
+    assert all(line.endswith(" ") for line in text.splitlines())
+    assert (LAB_PDS / "COMMON").stat().st_size == 0
+
+
+def test_lab_chain_loads_without_diagnostics():
+    chain = load_chain(LAB / "etc" / "pagent.conf", LAB)
+    assert chain.diagnostics == ()
+
+
+def test_lab_lower_case_tcpimage_names_the_image_file_at_an_absolute_path():
+    image = only_image(load_chain(LAB / "etc" / "pagent.conf", LAB))
+    assert image.image.name == "TCPLAB1"
+    assert image.image.image_file == "/etc/pagent/TCPLAB1.conf"
+    assert image.image_path == LAB / "etc" / "pagent" / "TCPLAB1.conf"
+
+
+def test_lab_policy_files_are_the_common_data_set_first_then_the_image_data_set():
+    image = only_image(load_chain(LAB / "etc" / "pagent.conf", LAB))
+    assert [(p.path, p.common) for p in image.policy_files] == [
+        (LAB_PDS / "COMMON", True),
+        (LAB_PDS / "TTLS", False),
+    ]
+    assert image.policy_files[1].zos_path == "//'LAB.TCPPARMS(TTLS)'"
+
+
+def test_lab_ttlsconfig_flush_purge_are_used():
+    image = only_image(load_chain(LAB / "etc" / "pagent.conf", LAB))
+    assert image.ttls is not None
+    assert (image.ttls.flush, image.ttls.purge) == (True, True)
+
+
+def test_lab_policy_file_is_located_at_its_operand():
+    image = only_image(load_chain(LAB / "etc" / "pagent.conf", LAB))
+    named = image.policy_files[1].named_at
+    assert (Path(named.path).name, named.line, named.col) == ("TCPLAB1.conf", 1, 12)
+
+
+def test_lab_files_lists_the_whole_chain():
+    chain = load_chain(LAB / "etc" / "pagent.conf", LAB)
+    assert [p.name for p in chain.files] == ["pagent.conf", "COMMON", "TCPLAB1.conf", "TTLS"]
+
+
+def test_lab_main_file_looks_like_main_config():
+    assert looks_like_main_config((LAB / "etc" / "pagent.conf").read_text())
+    assert not looks_like_main_config((LAB_PDS / "TTLS").read_text())
+
+
+def test_lab_chain_against_another_root_names_where_it_looked(tmp_path):
+    """Resolved against the wrong root, every file is C501 with the path looked at."""
+    chain = load_chain(LAB / "etc" / "pagent.conf", tmp_path)
+    assert [d.code.id for d in chain.diagnostics] == ["C501", "C501"]
+    assert str(tmp_path / "etc" / "datasets" / "LAB.TCPPARMS" / "COMMON") in (
+        chain.diagnostics[0].message
+    )
+
+
 # --- The corpus chain (colinpaicemq/ADCD, MVS data sets, trailing blanks) -----------------
 @pytest.fixture(name="adcd")
-def fixture_adcd(tmp_path: Path) -> Path:
+def fixture_adcd(tmp_path: Path, corpus: Path) -> Path:
     """ROOT with the ADCD members PAGENTCF, PAGENTT, PAGENTCO and PAGENTTN (v2)."""
     for member, name in [
         ("PAGENTCF", "colinpaicemq-ADCD-PAGENTCF-main.conf"),
@@ -134,12 +198,12 @@ def fixture_adcd(tmp_path: Path) -> Path:
         ("PAGENTCO", "colinpaicemq-ADCD-PAGENTCO-common-empty.policy"),
         ("PAGENTTN", "colinpaicemq-ADCD-PAGENTTN-v2.policy"),
     ]:
-        put(tmp_path, PDS / member, (CORPUS / name).read_bytes())
+        put(tmp_path, PDS / member, (corpus / name).read_bytes())
     return tmp_path
 
 
-def test_corpus_main_file_has_the_artefacts_the_tests_rely_on():
-    text = (CORPUS / "colinpaicemq-ADCD-PAGENTCF-main.conf").read_text()
+def test_corpus_main_file_has_the_artefacts_the_tests_rely_on(adcd):
+    text = (adcd / PDS / "PAGENTCF").read_text()
     assert "tcpImage TCPIP" in text
     assert all(line.endswith(" ") for line in text.splitlines())
 
@@ -183,14 +247,12 @@ def test_corpus_files_lists_the_whole_chain(adcd):
     assert [p.name for p in chain.files] == ["PAGENTCF", "PAGENTCO", "PAGENTT", "PAGENTTN"]
 
 
-def test_corpus_main_file_looks_like_main_config():
-    text = (CORPUS / "colinpaicemq-ADCD-PAGENTCF-main.conf").read_text()
-    assert looks_like_main_config(text)
+def test_corpus_main_file_looks_like_main_config(adcd):
+    assert looks_like_main_config((adcd / PDS / "PAGENTCF").read_text())
 
 
-def test_corpus_policy_file_does_not_look_like_main_config():
-    text = (CORPUS / "colinpaicemq-ADCD-PAGENTTN-v2.policy").read_text()
-    assert not looks_like_main_config(text)
+def test_corpus_policy_file_does_not_look_like_main_config(adcd):
+    assert not looks_like_main_config((adcd / PDS / "PAGENTTN").read_text())
 
 
 # --- TcpImage --------------------------------------------------------------------------

@@ -98,10 +98,7 @@ def read_report(path: Path) -> list[ReportAction]:
 @pytest.fixture(name="report_path")
 def fixture_report_path(corpus: Path) -> Path:
     """The real z/OS 3.1 pasearch -t report of the corpus."""
-    path = corpus / "extras" / REPORT_NAME
-    if not path.is_file():  # pragma: no cover - CI always has shared/ beside the clone
-        pytest.fail(f"the pasearch report is missing: {path}")
-    return path
+    return corpus / "extras" / REPORT_NAME
 
 
 @pytest.fixture(name="report")

@@ -1,7 +1,9 @@
-"""Every file of ../shared/corpus: the complete ones install, the broken ones fail as PAGENT would.
+"""Every file of the published corpus: the complete ones install, the broken ones fail.
 
 The expectations come from corpus/MANIFEST.tsv, which says what is wrong with each
-broken file; each case names the diagnostics that file must produce.
+broken file; each case names the diagnostics that file must produce. The corpus suite
+(tests/conftest.py); tests/policy/test_messy_input.py tests the same constructs on the
+project's own files.
 """
 
 from __future__ import annotations
@@ -14,14 +16,17 @@ from hypothesis import strategies as st
 
 from pagent.policy.check import check_paths
 from pagent.policy.policy import load_policy
-from pagent.policy.source import decode, read_source
+from pagent.policy.source import read_source
+from tests.conftest import DEFAULT_POLICY
+from tests.policy.helpers import CORPUS_POLICIES, EDITS, assert_only_diagnostics, mutate
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
+pytestmark = pytest.mark.corpus
 
 # file -> (exit code of `pagent check`, {(code, line)} that must be among the diagnostics)
 EXPECTED: dict[str, tuple[int, set[tuple[str, int]]]] = {
     # Complete files: PAGENT installs them (warnings allowed).
     "seed-appendix-WG31-TCPIP1.policy": (0, set()),
+    "ibm-wsc-zcee-db2-nca-generated.policy": (0, set()),
     "colinpaicemq-EasyATTLS-generated.policy": (0, set()),
     "colinpaicemq-ADCD-PAGENTCO-common-empty.policy": (0, set()),
     "colinpaicemq-ADCD-PAGENTTN-v1.policy": (0, set()),
@@ -66,73 +71,55 @@ EXPECTED: dict[str, tuple[int, set[tuple[str, int]]]] = {
     ),
 }
 
-POLICIES = sorted(p.name for p in CORPUS.glob("*.policy"))
+POLICIES = sorted(EXPECTED)
 
 
-def test_every_corpus_policy_has_an_expectation():
-    """No corpus file is left unchecked."""
-    assert sorted(EXPECTED) == POLICIES
+def test_every_corpus_policy_has_an_expectation(corpus: Path):
+    """No corpus file is left unchecked, and the list the other tests use is the corpus'."""
+    on_disk = sorted(p.name for p in corpus.glob("*.policy"))
+    assert on_disk == POLICIES
+    assert sorted(CORPUS_POLICIES) == on_disk
 
 
 @pytest.mark.parametrize("name", POLICIES)
-def test_corpus_file_gives_pagents_verdict(name):
+def test_corpus_file_gives_pagents_verdict(corpus: Path, name: str):
     """Each corpus file gets the exit code and the diagnostics its MANIFEST entry implies."""
     want_exit, want = EXPECTED[name]
-    report = check_paths([CORPUS / name], None)
+    report = check_paths([corpus / name], None)
     got = {(d.code.id, d.loc.line) for d in report.diagnostics}
     assert want <= got, sorted(got)
     assert report.exit_code() == want_exit
 
 
-def test_complete_corpus_files_install_every_rule():
+def test_complete_corpus_files_install_every_rule(corpus: Path):
     """The complete files lose no rule."""
     for name, (code, _) in EXPECTED.items():
         if code == 0:
-            policy = load_policy([read_source(CORPUS / name)])
+            policy = load_policy([read_source(corpus / name)])
             assert policy.complete, name
             assert not policy.discarded, name
 
 
-def test_pasearch_report_is_not_a_policy():
+def test_embedded_default_policy_is_the_published_appendix(corpus: Path):
+    """etc/'s default policy is the seed appendix byte for byte (the tests use the former)."""
+    published = (corpus / "seed-appendix-WG31-TCPIP1.policy").read_bytes()
+    assert DEFAULT_POLICY.read_bytes() == published
+
+
+def test_pasearch_report_is_not_a_policy(corpus: Path):
     """The pasearch report in extras/ is no policy: W323 says so, and --strict fails it."""
-    report = check_paths([CORPUS / "extras" / "colinpaicemq-EasyATTLS-pasearch-t.report"], None)
+    report = check_paths([corpus / "extras" / "colinpaicemq-EasyATTLS-pasearch-t.report"], None)
     assert ("W323", 2) in {(d.code.id, d.loc.line) for d in report.diagnostics}
     assert report.exit_code(strict=True) == 1
 
 
-_MUTATIONS = st.sampled_from(["delete", "insert", "replace", "duplicate-line", "drop-line"])
-_JUNK = st.sampled_from(
-    ["{", "}", "#", '"', " ", "\t", "\n", "\r\n", "\ufeff", "\xb8", "TTLSRule", "Ref", "0", "-",
-     ":", "/", "*", "?", "[", "]", "On", "All", "Priority", "x" * 40]
-)  # fmt: skip
-
-
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    name=st.sampled_from(POLICIES),
-    edits=st.lists(
-        st.tuples(_MUTATIONS, st.floats(0, 1, exclude_max=True), _JUNK), min_size=1, max_size=6
-    ),
+@settings(
+    max_examples=300,
+    deadline=None,
+    # The corpus fixture is a constant path: nothing to reset between examples.
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-def test_mutated_corpus_files_only_give_diagnostics(name, edits):
+@given(name=st.sampled_from(POLICIES), edits=EDITS)
+def test_mutated_corpus_files_only_give_diagnostics(corpus: Path, name, edits):
     """Random edits of real files never raise: every problem becomes a diagnostic."""
-    text = (CORPUS / name).read_bytes().decode("utf-8", errors="replace")
-    for kind, where, junk in edits:
-        if kind in ("duplicate-line", "drop-line"):
-            lines = text.split("\n")
-            i = int(where * len(lines))
-            lines[i : i + 1] = [lines[i], lines[i]] if kind == "duplicate-line" else []
-            text = "\n".join(lines)
-            continue
-        i = int(where * (len(text) + 1))
-        if kind == "delete":
-            text = text[:i] + text[i + 1 :]
-        elif kind == "insert":
-            text = text[:i] + junk + text[i:]
-        else:
-            text = text[:i] + junk + text[i + len(junk) :]
-    data = text.encode("utf-8", errors="surrogateescape") + b"\xff"
-    policy = load_policy([decode(data, name)])
-    for d in policy.diagnostics:
-        assert d.loc.line >= 1
-        assert d.headline()
+    assert_only_diagnostics(mutate((corpus / name).read_bytes(), edits), name)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from pagent.policy.effective import (
@@ -22,10 +20,10 @@ from pagent.policy.statements import (
     TTLSEnvironmentAdvancedParms,
     TTLSKeyringParms,
 )
+from tests.conftest import DEFAULT_POLICY
 from tests.policy.helpers import GOOD_RULE, codes, policy_of
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
-SEED = CORPUS / "seed-appendix-WG31-TCPIP1.policy"
+SEED = DEFAULT_POLICY  # the seed's appendix, the product's default policy
 
 
 def block(keyword: str, name: str | None, *lines: str, indent: int = 0) -> str:
@@ -485,7 +483,7 @@ def test_seed_policy_negotiates_only_tlsv1_2():
 def test_seed_policy_effective_actions():
     e = seed_effective()
     assert e.enabled
-    assert e.trace == 255
+    assert e.trace == 7  # the appendix as corrected against the lab PDF (issue 9)
     assert e.ctrace_clear_text == "Off"
     assert e.handshake_role == "Client"
     assert e.keyring is not None

@@ -17,8 +17,8 @@ from pagent.policy.lint import lint
 from pagent.policy.matching import compile_rule
 from pagent.policy.policy import Policy, load_policy
 from pagent.policy.source import SourceLoc, decode, read_source
-
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
+from tests.conftest import DATA, DEFAULT_POLICY
+from tests.policy.helpers import CORPUS_POLICIES
 
 # Actions every test policy can use: a group with TTLS on, and an environment that enables
 # TLSv1.2 (so that only L403 tests see L403). A group with TTLS off is added when a
@@ -293,9 +293,9 @@ def test_l401_job_name_glob_rule_is_checked_against_every_later_rule():
     assert rule_names(text, "L401") == ["B"]
 
 
-def test_l401_seed_policy_has_none(corpus: Path):
+def test_l401_seed_policy_has_none():
     """The Configuration Assistant seed policy has no dead rule."""
-    p = load_policy([read_source(corpus / "seed-appendix-WG31-TCPIP1.policy")])
+    p = load_policy([read_source(DEFAULT_POLICY)])
     assert [d for d in lint(p) if d.code.id == "L401"] == []
 
 
@@ -497,9 +497,18 @@ def test_l403_not_when_tls13_alone_is_on():
     assert found(rule("A", "LocalPortRange 443", env="eOld") + env, "L403") == []
 
 
-@pytest.mark.parametrize("path", sorted(CORPUS.glob("*.policy")), ids=lambda p: p.name)
-def test_l403_agrees_with_effective_protocols_on_the_corpus(path: Path):
+@pytest.mark.parametrize("name", CORPUS_POLICIES)
+def test_l403_agrees_with_effective_protocols_on_the_corpus(corpus: Path, name: str):
     """The bulk switch reading finds exactly the pairs effective() says are old-only."""
+    assert_l403_agrees_with_effective(corpus / name)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (DATA / "policies").glob("*.policy")))
+def test_l403_agrees_with_effective_protocols_on_own_policies(name: str):
+    assert_l403_agrees_with_effective(DATA / "policies" / name)
+
+
+def assert_l403_agrees_with_effective(path: Path) -> None:
     p = load_policy([read_source(path)])
     expected = set()
     for r in p.rules:
@@ -557,9 +566,9 @@ def test_l405_ttlsenabled_off_says_everything_stays_in_clear():
     assert "stay in clear text" in d.message
 
 
-def test_l405_seed_policy_has_none(corpus: Path):
+def test_l405_seed_policy_has_none():
     """The seed policy's rule is narrowed by ports and job name."""
-    p = load_policy([read_source(corpus / "seed-appendix-WG31-TCPIP1.policy")])
+    p = load_policy([read_source(DEFAULT_POLICY)])
     assert [d for d in lint(p) if d.code.id == "L405"] == []
 
 
@@ -627,9 +636,9 @@ def test_l406_counts_the_other_winners():
     assert len(last.related) == 2
 
 
-def test_l406_not_reported_for_a_rule_that_is_already_dead():
+def test_l406_not_reported_for_a_rule_that_is_already_dead(corpus: Path):
     """EasyAT-TLS DEFAULTRULE13 is L401, not also L406."""
-    p = load_policy([read_source(CORPUS / "colinpaicemq-EasyATTLS-generated.policy")])
+    p = load_policy([read_source(corpus / "colinpaicemq-EasyATTLS-generated.policy")])
     overlaps = at_rules([d for d in lint(p) if d.code.id == "L406"], p)
     assert "DEFAULTRULE13" not in overlaps
     assert "DEFAULTRULE12" in overlaps  # it shares outbound connections with CSSMTPRule
@@ -783,3 +792,17 @@ def test_lint_of_a_2000_rule_generated_policy_completes_without_false_findings()
     p = load_policy([decode(policy_text(2000).encode(), "gen.policy")])
     assert len(p.rules) == 2000
     assert lint(p) == []
+
+
+def test_l406_not_reported_for_a_rule_that_is_already_dead_own_policy():
+    """As EasyAT-TLS DEFAULTRULE12/13 in the corpus: the dead twin B is L401 only."""
+    text = (
+        rule("A", "LocalPortRange 9999")
+        + rule("B", "LocalPortRange 9999")
+        + rule("C", "LocalPortRange 9990-10010")
+    )
+    p = policy(text + ACTIONS)
+    assert at_rules([d for d in lint(p) if d.code.id == "L401"], p) == ["B"]
+    overlaps = at_rules([d for d in lint(p) if d.code.id == "L406"], p)
+    assert "B" not in overlaps
+    assert overlaps

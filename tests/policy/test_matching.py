@@ -6,7 +6,6 @@ import ipaddress
 import random
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -24,10 +23,10 @@ from pagent.policy.matching import (
 from pagent.policy.policy import Policy
 from pagent.policy.source import read_source
 from pagent.policy.statements import IpTimeCondition, TTLSRule
+from tests.conftest import DEFAULT_POLICY
 from tests.policy.helpers import codes, policy_of
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
-SEED = CORPUS / "seed-appendix-WG31-TCPIP1.policy"
+SEED = DEFAULT_POLICY  # the seed's appendix, the product's default policy
 
 # Actions every test policy can use: group G (AT-TLS on), group OFF (AT-TLS off), and an
 # environment E.

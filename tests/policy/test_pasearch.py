@@ -11,6 +11,7 @@ from pagent.cli import main
 from pagent.policy.pasearch import NO_POLICIES, render_ttls
 from pagent.policy.policy import Policy, load_policy
 from pagent.policy.source import decode
+from tests.conftest import DEFAULT_POLICY
 
 REPORT = "extras/colinpaicemq-EasyATTLS-pasearch-t.report"
 # The report's header: queried 04:52:29; every statement created 04:52:19, which is also the
@@ -523,9 +524,9 @@ def test_no_line_has_trailing_blanks():
     assert all(line == line.rstrip() for line in text.split("\n"))
 
 
-def test_seed_policy(corpus):
+def test_seed_policy():
     """The product's default policy: set refs, port refs, CA-style connection action."""
-    path = corpus / "seed-appendix-WG31-TCPIP1.policy"
+    path = DEFAULT_POLICY
     policy = policy_of(path.read_text("utf-8"), str(path))
     lines = render(policy, image="TCPIP1")
     assert lines[1] == "TCP/IP pasearch CS 3.1                    Image Name: TCPIP1"
@@ -548,7 +549,7 @@ def test_seed_policy(corpus):
         "    Scope:                      Connection",
         "    HandshakeRole:              Client",
         "    CtraceClearText:            Off",
-        "    Trace:                      255",
+        "    Trace:                      7",
         "    TTLSConnectionAdvancedParms:",
         "     SecondaryMap:              Off",  # first, as in the report's TNCA
         "     SSLv3:                     Off",

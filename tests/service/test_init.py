@@ -64,3 +64,29 @@ def test_the_wheel_carries_every_file_of_the_embedded_etc():
     for target, patterns in data_files.items():
         for pattern in patterns:
             assert target == "share/pagent/" + str(Path(pattern).parent)
+
+
+def test_init_on_a_file_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    """`pagent init /bin/ls`: no NotADirectoryError traceback (issue 9)."""
+    target = tmp_path / "ls"
+    target.write_text("not a directory\n")
+    assert daemon.init(target) == 2
+    assert capsys.readouterr().err == f"pagent init: {target} exists and is not a directory\n"
+
+
+def test_init_where_nothing_can_be_created_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str],
+):
+    """`pagent init /proc/foo`: no FileNotFoundError traceback (issue 9)."""
+    assert daemon.init(Path("/proc/pagent-no-such-dir")) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("pagent init: cannot create /proc/pagent-no-such-dir")
+    assert err.count("\n") == 1
+
+
+def test_init_under_a_file_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    (tmp_path / "file").write_text("x\n")
+    assert daemon.init(tmp_path / "file" / "root") == 2
+    assert "Not a directory" in capsys.readouterr().err

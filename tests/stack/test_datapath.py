@@ -32,7 +32,7 @@ from pagent.saf.store import SafStore
 from pagent.service.daemon import raise_file_limit
 from pagent.stack import Stack, netns
 from pagent.stack.connections import ENABLED, NO_TTLS, SECURE
-from pagent.stack.datapath import DataPath
+from pagent.stack.datapath import DataPath, writes_handshake_event
 from pagent.stack.owners import Owner
 
 T = TypeVar("T")
@@ -698,3 +698,11 @@ def test_a_refresh_leaves_open_connections_on_their_stale_actions(rig: Rig) -> N
     assert any("TTLSRULE:" in line and "CLIENTRULE (STALE)" in line for line in detail), detail
     rules = [text.split("RULE: ")[1].split()[0] for text in rig.texts("EZD1281I")]
     assert rules == ["ClientRule", "ClientRule2"]  # the new connection got the new policy
+
+
+@pytest.mark.parametrize(
+    ("trace", "written"), [(2, False), (3, False), (4, True), (7, True), (8, True), (255, True)]
+)
+def test_initial_handshake_event_is_written_from_trace_bit_4_or_8(trace: int, written: bool):
+    """The workshop's Trace 7 shows EZD1283I at step 14 (issue 9, fidelity F-127)."""
+    assert writes_handshake_event(trace) is written

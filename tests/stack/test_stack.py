@@ -18,7 +18,6 @@ from pagent.policy.source import SourceText, read_source
 from pagent.stack import Stack, StackRow, TtlsState, display_tcpip, obey_dataset
 
 REPO = Path(__file__).resolve().parents[2]
-WORKSHOP = REPO.parent / "shared" / "seed" / "zcee-security-mvs-batch-workshop.txt"
 SEED_POLICY = REPO / "etc" / "cfgasst" / "v2r3" / "WG31" / "TCPIP1" / "TTLS.policy"
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -100,9 +99,9 @@ def collapse(line: str) -> str:
     return " ".join(line.split())
 
 
-def workshop_block(first: str, last: str) -> list[str]:
+def workshop_block(workshop: str, first: str, last: str) -> list[str]:
     """Non-blank lines of the workshop from ``first`` to ``last``, IDs repaired (§0.1)."""
-    lines = [line.strip() for line in WORKSHOP.read_text(encoding="utf-8").splitlines()]
+    lines = [line.strip() for line in workshop.splitlines()]
     lines = [line for line in lines if line]
     start = next(i for i, line in enumerate(lines) if line.startswith(first))
     end = next(i for i in range(start, len(lines)) if lines[i].startswith(last))
@@ -185,11 +184,11 @@ def test_workshop_obey_sequence_byte_for_byte(root):
     assert rig.stack.ttls is True
 
 
-def test_workshop_obey_sequence_matches_the_seed_capture(root):
+def test_workshop_obey_sequence_matches_the_seed_capture(root, workshop):
     rig = Rig(root)
     rig.stack.start()
     _, lines = rig.stack.obey("SYS1.TCPPARMS(TTLS)", OBEY_TTLS)
-    assert lines == workshop_block("EZZ00601", "EZZ00531")
+    assert lines == workshop_block(workshop, "EZZ00601", "EZZ00531")
 
 
 @pytest.mark.parametrize(
@@ -462,13 +461,13 @@ def test_display_tcpip_with_one_stack(root):
     ]
 
 
-def test_display_tcpip_matches_the_workshop_words(root):
+def test_display_tcpip_matches_the_workshop_words(root, workshop):
     # The workshop's PDF text collapses blanks and lacks the dashes line (§0.1, messages.py).
     rig = Rig(root)
     rig.stack.start()
     shown = [collapse(line) for line in Stack.display_tcpip(7, [rig.stack])]
     shown = [line for line in shown if not line.startswith("-----")]
-    assert shown == workshop_block("EZAOP50I", "EZAOP41I")
+    assert shown == workshop_block(workshop, "EZAOP50I", "EZAOP41I")
 
 
 def test_display_tcpip_with_two_stacks(root):

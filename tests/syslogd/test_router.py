@@ -122,7 +122,7 @@ def test_router_returns_the_sinks_of_matching_rules_in_rule_order():
 
 
 def test_router_returns_a_sink_once_when_several_rules_name_it():
-    sink = ["shared"]
+    sink = ["one sink"]
     router = Router([(rule("daemon.*"), sink), (rule("*.*"), sink)])
 
     assert router.route(record()) == (sink,)
