@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pagent.policy.blocks import RawFile, parse_blocks
 from pagent.policy.build import BlockPart, BuiltFile, build_blocks, build_file
 from pagent.policy.diagnostics import Diagnostic
-from pagent.policy.policy import Policy, dependents_of, merge, no_gc, patch
+from pagent.policy.policy import Dependents, Policy, dependents_of, merge, no_gc, patch
 from pagent.policy.source import SourceLoc, SourceText
 from pagent.policy.statements import Statement
 
@@ -92,7 +92,7 @@ class PolicyCache:
     def __init__(self) -> None:
         self._files: dict[str, _FileState] = {}
         self._last: Policy | None = None
-        self._dependents: dict[tuple[str, str], list[Statement]] | None = None
+        self._dependents: Dependents | None = None
         # What the current load replaced; None once any file had to be built whole.
         self._removed: list[Statement] | None = []
         self._added: list[Statement] = []

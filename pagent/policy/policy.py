@@ -366,12 +366,25 @@ def merge(built: Sequence[BuiltFile], previous: Mapping[int, Verdict] | None = N
     )
 
 
+# A reverse index of the verdicts' lookups: (type, name) -> {id(statement): statement} of
+# the statements whose verdict looked the name up. Keyed by identity: a statement's dataclass
+# equality compares every field, and a list's membership test would make an edit that
+# touches a name used by n rules cost n squared comparisons (issue 13 §1: 89 s for 8,000).
+Dependents = dict[tuple[str, str], dict[int, Statement]]
+
+# patch() leaves an edit to the full merge when it replaces more statements than this share
+# of the policy (and more than PATCH_MIN_EDIT): re-resolving most of the policy one
+# statement at a time, with the index kept up to date, costs more than resolving it whole.
+PATCH_FRACTION = 4
+PATCH_MIN_EDIT = 64
+
+
 def patch(
     previous: Policy,
     removed: Sequence[Statement],
     added: Sequence[Statement],
     built: Sequence[BuiltFile],
-    dependents: dict[tuple[str, str], list[Statement]],
+    dependents: Dependents,
 ) -> Policy | None:
     """The policy after replacing ``removed`` statements by ``added`` ones, or None.
 
@@ -379,9 +392,16 @@ def patch(
     the statements that can be affected: the added ones, and those whose verdict looked
     up a name that was removed or added (``dependents``, a reverse index of the verdicts'
     lookups that this function keeps up to date). None when the shortcut does not apply:
-    duplicate names (W302 ordering), unnamed or inline-named statements.
+    duplicate names (W302 ordering), unnamed or inline-named statements, and a large edit,
+    where a full merge is cheaper than the patch's bookkeeping.
+
+    Every step costs time linear in the policy and the edit (issue 13 §1): statements are
+    tracked by identity in dicts and sets, never by membership tests on lists, which
+    compare frozen dataclasses field by field.
     """
     if any(d.code.id == "W302" for d in previous.file_diagnostics):
+        return None
+    if len(removed) + len(added) > max(PATCH_MIN_EDIT, len(previous.verdicts) // PATCH_FRACTION):
         return None
     if any(s.name is None for s in (*removed, *added)):
         return None
@@ -423,9 +443,9 @@ def patch(
     gone = {id(s) for s in removed}
     affected: dict[int, Statement] = {id(s): s for s in added}
     for key in {*keys_removed, *keys_added}:
-        for dep in dependents.get(key, ()):
-            if id(dep) not in gone:
-                affected[id(dep)] = dep
+        for key_id, dep in dependents.get(key, {}).items():
+            if key_id not in gone:
+                affected[key_id] = dep
     stale = gone | set(affected)
     for k in stale:
         verdicts.pop(k, None)
@@ -433,10 +453,11 @@ def patch(
     resolver = _Resolver(by_type, inline, [], verdicts)
     rules = [r for r in previous.rules if id(r) not in stale]
     old_discarded = {id(s) for s in removed} | set(affected)
+    was_discarded = set(previous.discarded)
     discarded = [
         r
         for r in by_type.get("TTLSRule", {}).values()
-        if isinstance(r, TTLSRule) and r.name in previous.discarded and id(r) not in old_discarded
+        if isinstance(r, TTLSRule) and r.name in was_discarded and id(r) not in old_discarded
     ]
     for s in affected.values():
         if isinstance(s, TTLSRule):
@@ -451,13 +472,11 @@ def patch(
         if old is not None:
             for kind, name, _ in old.deps:
                 users = dependents.get((kind, name))
-                if users is not None and s in users:
-                    users.remove(s)
+                if users is not None:
+                    users.pop(id(s), None)
     for v in resolver.verdicts.values():
         for kind, name, _ in v.deps:
-            users = dependents.setdefault((kind, name), [])
-            if v.stmt not in users:
-                users.append(v.stmt)
+            dependents.setdefault((kind, name), {})[id(v.stmt)] = v.stmt
     file_diags = [d for f in built for d in f.diagnostics]
     resolver.verdicts = verdicts
     return _finish(
@@ -472,12 +491,12 @@ def patch(
     )
 
 
-def dependents_of(policy: Policy) -> dict[tuple[str, str], list[Statement]]:
+def dependents_of(policy: Policy) -> Dependents:
     """The reverse index of a policy's verdicts: name -> statements whose verdict looked it up."""
-    index: dict[tuple[str, str], list[Statement]] = {}
+    index: Dependents = {}
     for v in policy.verdicts.values():
         for kind, name, _ in v.deps:
-            index.setdefault((kind, name), []).append(v.stmt)
+            index.setdefault((kind, name), {})[id(v.stmt)] = v.stmt
     return index
 
 
