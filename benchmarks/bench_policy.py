@@ -13,6 +13,14 @@ lines a rule, each rule with its own actions, key ring and advanced parms) it me
   of the file, and a line added to that rule;
 * match: median time per connection against the installed rules;
 * peak memory (max RSS) of a process that has checked the file.
+
+And for the workshop policy grown by copy (issue 13 §1: its one rule, then N rules that
+reuse its actions, as an operator pastes them; --grow 2000,4000,8000,50000):
+
+* refresh 1 -> N: a PolicyCache holding the 1-rule policy reads the N-rule file, against a
+  full build of the same file (decode included in both; best of --repeat);
+* one-rule edit of the N-rule policy through PolicyCache, policy work only, no service:
+  the first after the full build (it builds the patch's reverse index), then the next.
 """
 
 from __future__ import annotations
@@ -127,13 +135,81 @@ def match_median(text: str, rules: int, samples: int = 5000) -> float:
     return statistics.median(times) / 1000
 
 
+WORKSHOP = Path(__file__).resolve().parents[1] / "etc/cfgasst/v2r3/WG31/TCPIP1/TTLS.policy"
+
+
+def grown_text(base: str, rules: int) -> str:
+    """The workshop policy and ``rules`` more rules that reuse its actions and address sets."""
+    return base + "".join(
+        f"""TTLSRule                          Copy{i:05d}
+{{
+  LocalAddrSetRef                 addr1
+  RemoteAddrSetRef                addr1
+  LocalPortRange                  {1024 + i % 60000}
+  Jobname                         JOB{i:05d}
+  Direction                       Outbound
+  TTLSGroupActionRef              gAct1~zCEEClient
+  TTLSEnvironmentActionRef        eAct1~zCEEClient
+  TTLSConnectionActionRef         cAct1~zCEEClient
+}}
+"""
+        for i in range(rules)
+    )
+
+
+def grow(rules: int, repeat: int) -> dict[str, float]:
+    """Refresh 1 -> ``rules`` rules against a full build, and a one-rule edit after it."""
+    from pagent.policy.incremental import PolicyCache
+    from pagent.policy.policy import load_policy
+    from pagent.policy.source import decode
+
+    base = WORKSHOP.read_text("utf-8")
+    data = grown_text(base, rules).encode()
+    mid = rules // 2
+    old = f"Jobname                         JOB{mid:05d}\n"
+    edited = data.replace(old.encode(), old.replace("JOB", "EDT").encode(), 1)
+    again = edited.replace(b"JOB00001\n", b"EDT00001\n", 1)
+    assert data != edited != again
+    out = dict.fromkeys(("refresh", "full", "edit", "next_edit"), float("inf"))
+    for _ in range(repeat):
+        t = time.perf_counter()
+        load_policy([decode(data, "TTLS.policy")])
+        out["full"] = min(out["full"], time.perf_counter() - t)
+        cache = PolicyCache()
+        cache.load([decode(base.encode(), "TTLS.policy")])
+        t = time.perf_counter()
+        policy = cache.load([decode(data, "TTLS.policy")])
+        out["refresh"] = min(out["refresh"], time.perf_counter() - t)
+        assert len(policy.rules) == rules + 1
+        t = time.perf_counter()
+        cache.load([decode(edited, "TTLS.policy")])
+        out["edit"] = min(out["edit"], time.perf_counter() - t)
+        assert cache.patched
+        t = time.perf_counter()
+        cache.load([decode(again, "TTLS.policy")])
+        out["next_edit"] = min(out["next_edit"], time.perf_counter() - t)
+        assert cache.patched
+        del policy, cache
+    return out
+
+
 def main() -> int:
     """Run and print every figure."""
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rules", default="1000,10000")
+    ap.add_argument("--rules", default="1000,10000", help="'' to skip")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--grow", default="2000,4000,8000,50000", help="'' to skip")
     args = ap.parse_args()
-    sizes = [int(n) for n in args.rules.split(",")]
+    if args.grow:
+        print("workshop policy grown by copy (issue 13 §1; target: refresh <= full build)")
+        for n in [int(x) for x in args.grow.split(",")]:
+            g = grow(n, args.repeat)
+            print(
+                f"  1 -> {n:>6} rules: refresh {g['refresh']:.3f} s, full build "
+                f"{g['full']:.3f} s ({g['refresh'] / g['full']:.2f}x); one-rule edit "
+                f"{g['edit']:.3f} s, the next one {g['next_edit']:.3f} s"
+            )
+    sizes = [int(n) for n in args.rules.split(",") if n]
     cold: dict[int, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:

@@ -226,3 +226,32 @@ def test_a_patch_after_discarded_rules_keeps_them_discarded():
     assert cache.patched
     assert policy.discarded == ("Broken",)
     assert _same(policy, load_policy([_src(edited)]))
+
+
+def test_a_one_rule_edit_orders_only_the_edited_rule(monkeypatch):
+    """The patched rule is put in place by binary search; the others keep their order."""
+    import pagent.policy.policy as policy_module
+
+    n = 2000
+    text = _SHARED_ACTIONS + _shared_rules(n)
+    cache = PolicyCache()
+    cache.load([_src(text)])
+    calls = 0
+    original = policy_module.rule_order_key
+
+    def counted(rule):
+        nonlocal calls
+        calls += 1
+        return original(rule)
+
+    monkeypatch.setattr(policy_module, "rule_order_key", counted)
+    edited = text.replace(
+        "LocalPortRange 2024\n  Direction Inbound\n", "LocalPortRange 2024\n  Priority 9\n"
+    )
+    assert edited != text
+    policy = cache.load([_src(edited)])
+    assert cache.patched
+    assert calls < 50
+    assert policy.rules[0].name == "R01000"
+    monkeypatch.undo()
+    assert _same(policy, load_policy([_src(edited)]))
