@@ -26,6 +26,7 @@ from pagent.policy import ciphers
 from pagent.policy.addresses import (
     ANY_PORT,
     FormError,
+    bounded_int,
     is_decimal,
     parse_address,
     parse_ip_spec,
@@ -408,9 +409,9 @@ def _integer(b: _Builder, p: ParamSpec, text: str, item: RawParam) -> int | None
     if not is_decimal(text):
         b.warn("E108", item.value_loc, f"{p.keyword} '{text}' is not a decimal number")
         return None
-    n = int(text)
-    if n > NUMERIC_CEILING:
-        b.warn("E109", item.value_loc, f"{p.keyword} {n} is above {NUMERIC_CEILING}")
+    n = bounded_int(text, NUMERIC_CEILING)
+    if n is None:
+        b.warn("E109", item.value_loc, f"{p.keyword} {text} is above {NUMERIC_CEILING}")
         return None
     if p.range is not None and not p.range[0] <= n <= p.range[1]:
         lo, hi = p.range

@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pagent.policy.addresses import bounded_int
 from pagent.policy.diagnostics import Diagnostic
 from pagent.policy.source import BOM, SourceLoc, SourceText, read_source
 
@@ -354,8 +355,8 @@ class _Loader:
                 else:
                     setattr(out, attr, value)
             elif interval and _is_decimal(t.text) and out.interval is None:
-                n = int(t.text)
-                if 1 <= n <= MAX_INTERVAL:
+                n = bounded_int(t.text, MAX_INTERVAL)
+                if n is not None and n >= 1:
                     out.interval = n
                 else:
                     self.diag("C506", t.loc, f"refresh interval {t.text} is not in 1-"
@@ -565,6 +566,7 @@ class _Loader:
         if common_tok is not None:
             common = self.policy_file(common_tok.text, common_tok.loc, common=True)
 
+        by_loc = {s.loc: s for s in found.statements}  # one dict, not a scan per image
         configs: list[ImageConfig] = []
         image_files: dict[Path, tuple[_TTLSStmt | None, bool]] = {}
         for image, path, ok in images.values():
@@ -573,7 +575,7 @@ class _Loader:
             if ok and main_serves(path):
                 named = ttls_main
             elif path is not None and image.image_file is not None:
-                at = _operand_loc(found, image)
+                at = _operand_loc(by_loc, image)
                 if self.exists(path, image.image_file, at, "image file"):
                     if path not in image_files:
                         image_files[path] = self.image_file(path, at)
@@ -632,11 +634,12 @@ class _Loader:
             self.diag("C506", stmt.loc, "LogLevel has no value; it is ignored")
             return None
         tok = stmt.args[0]
-        if not _is_decimal(tok.text) or int(tok.text) > MAX_NUMBER:
+        n = bounded_int(tok.text, MAX_NUMBER) if _is_decimal(tok.text) else None
+        if n is None:
             self.diag("C506", tok.loc, f"LogLevel '{tok.text}' is not a number in 0-"
                       f"{MAX_NUMBER}; it is ignored")  # fmt: skip
             return None
-        return int(tok.text)
+        return n
 
 
 def _is_decimal(text: str) -> bool:
@@ -651,13 +654,9 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve()
 
 
-def _stmt_at(found: _File, loc: SourceLoc) -> _Stmt:
-    return next(s for s in found.statements if s.loc == loc)
-
-
-def _operand_loc(found: _File, image: TcpImage) -> SourceLoc:
+def _operand_loc(by_loc: dict[SourceLoc, _Stmt], image: TcpImage) -> SourceLoc:
     """Where a TcpImage names its image file (its second operand)."""
-    stmt = _stmt_at(found, image.loc)
+    stmt = by_loc[image.loc]
     return stmt.args[1].loc if len(stmt.args) > 1 else stmt.loc
 
 
