@@ -8,15 +8,19 @@ from pathlib import Path
 
 from pagent.commands._output import EXIT_USAGE, dump_json, err
 from pagent.policy.check import check_paths
-from pagent.policy.diagnostics import render_text
+from pagent.policy.diagnostics import printable, render_text
+from pagent.policy.source import SourceError
 
 
 def run_check(paths: Sequence[Path], root: Path | None, *, as_json: bool, strict: bool) -> int:
     """Check the paths; print text or JSON; return the exit code."""
     try:
         report = check_paths(paths, root)
+    except SourceError as exc:  # not found, not a regular file, not a text file (issue 9)
+        err(printable(f"{exc.filename} {exc.strerror}"))
+        return EXIT_USAGE
     except OSError as exc:
-        err(f"cannot read {exc.filename}: {exc.strerror}")
+        err(printable(f"cannot read {exc.filename}: {exc.strerror}"))
         return EXIT_USAGE
     diags = report.diagnostics
     code = report.exit_code(strict=strict)
@@ -52,5 +56,5 @@ def run_check(paths: Sequence[Path], root: Path | None, *, as_json: bool, strict
             verdict = f"PAGENT would install all {len(pol.rules)} rule(s)"
         errors = sum(1 for d in diags if d.severity.value == "error")
         warnings = len(diags) - errors
-        print(f"{p.label}: {verdict} ({errors} error(s), {warnings} warning(s))")
+        print(printable(f"{p.label}: {verdict} ({errors} error(s), {warnings} warning(s))"))
     return code

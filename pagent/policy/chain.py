@@ -30,7 +30,14 @@ from pathlib import Path
 
 from pagent.policy.addresses import bounded_int
 from pagent.policy.diagnostics import Diagnostic
-from pagent.policy.source import BOM, SourceLoc, SourceText, read_source
+from pagent.policy.source import (
+    BOM,
+    SourceError,
+    SourceLoc,
+    SourceText,
+    file_problem,
+    read_source,
+)
 
 # --- Defaults and limits (pagent-ops.md §1.3, §1.4). ------------------------------------
 DEFAULT_LOG_LEVEL = 31  # "Log Level 31 is the default log loglevel" (§1.3) [DOC]
@@ -376,11 +383,13 @@ class _Loader:
             return None
 
     def exists(self, path: Path, zos: str, at: SourceLoc, what: str) -> bool:
-        """True when ``path`` is a file; else C501 at the operand that names it."""
+        """True when ``path`` is a regular file that opens; else C501 at the operand that
+        names it, with the reason (not found, a directory, a FIFO, a symbolic link loop, a
+        NUL byte in the name: issue 13 §4)."""
         self.files.setdefault(path, None)
-        if path.is_file():
+        why = file_problem(path)
+        if why is None:
             return True
-        why = "is not a file" if path.exists() else "not found"
         self.diag("C501", at, f"{what} {zos} {why} (looked for {path})")
         return False
 
@@ -436,6 +445,9 @@ class _Loader:
         """Read a separate image file: (its TTLSConfig, if any; False when unusable) (§1.2)."""
         try:
             src = read_source(path)
+        except SourceError as e:
+            self.diag("C501", at, f"image file {path} {e.strerror}")
+            return None, False
         except OSError as e:
             self.diag("C501", at, f"image file {path} cannot be read: {e.strerror or e}")
             return None, False
@@ -648,10 +660,15 @@ def _is_decimal(text: str) -> bool:
 
 
 def _same_file(a: Path, b: Path) -> bool:
+    """True when two paths name one file; never raises (a NUL byte, a symbolic link loop)."""
     try:
         return a.samefile(b)
-    except OSError:
+    except (OSError, ValueError, RuntimeError):
+        pass
+    try:
         return a.resolve() == b.resolve()
+    except (OSError, ValueError, RuntimeError):
+        return a == b
 
 
 def _operand_loc(by_loc: dict[SourceLoc, _Stmt], image: TcpImage) -> SourceLoc:

@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pagent.policy.chain import Chain, load_chain, looks_like_main_config
+from pagent.policy.chain import Chain, PolicyFile, load_chain, looks_like_main_config
 from pagent.policy.codes import Effect, Severity
 from pagent.policy.diagnostics import Diagnostic, sort_key
 from pagent.policy.lint import lint
 from pagent.policy.policy import Policy, load_policy, no_gc
-from pagent.policy.source import SourceText, read_source
+from pagent.policy.source import SourceError, SourceLoc, SourceText, read_source
 
 
 @dataclass(slots=True)
@@ -82,7 +82,7 @@ def shown(path: Path) -> str:
     """A path as a person wants it in a diagnostic: relative to the cwd when inside it."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (OSError, ValueError, RuntimeError):  # outside the cwd; a NUL byte; a loop
         return str(path)
 
 
@@ -91,15 +91,51 @@ def check_chain(chain: Chain, report: CheckReport) -> None:
     report.chain_diagnostics.extend(chain.diagnostics)
     if chain.main is None:
         return
+    reported = {d.loc for d in chain.diagnostics if d.code.id == "C501"}
+    read: dict[Path, SourceText | None] = {}
+    done: dict[tuple[Path, ...], Policy] = {}
     for image in chain.main.images:
         sources = []
         for pf in image.policy_files:
-            try:
-                sources.append(read_source(shown(pf.path)))
-            except OSError:
-                continue  # the chain has reported the missing file (C501)
-        if image.ttls is not None:
-            _policy_for(sources, image.image.name, report)
+            if pf.path not in read:
+                read[pf.path] = _read_named(pf, report, reported)
+            src = read[pf.path]
+            if src is not None:
+                sources.append(src)
+        if image.ttls is None:
+            continue
+        key = tuple(pf.path for pf in image.policy_files)
+        if key in done:  # images that share their files share one policy: checked once
+            report.policies.append(CheckedPolicy(label=image.image.name, policy=done[key]))
+            continue
+        _policy_for(sources, image.image.name, report)
+        done[key] = report.policies[-1].policy
+
+
+def _reason(exc: OSError) -> str:
+    """The end of a sentence that starts with a file's name."""
+    if isinstance(exc, SourceError) and exc.strerror:
+        return exc.strerror
+    return f"cannot be read: {exc.strerror or exc}"
+
+
+def _read_named(pf: PolicyFile, report: CheckReport, reported: set[SourceLoc]) -> SourceText | None:
+    """A policy file the chain names, or None; C501 at the naming operand when the chain
+    has not reported it already (it became unreadable, or it is not a text file)."""
+    try:
+        return read_source(shown(pf.path))
+    except OSError as exc:
+        if pf.named_at not in reported:
+            what = "CommonTTLSConfig file" if pf.common else "TTLSConfig file"
+            report.chain_diagnostics.append(
+                Diagnostic.make(
+                    "C501",
+                    pf.named_at,
+                    f"{what} {pf.zos_path} {_reason(exc)} (looked for {pf.path})",
+                )
+            )
+            reported.add(pf.named_at)
+        return None
 
 
 def check_paths(paths: Sequence[Path], root: Path | None) -> CheckReport:

@@ -23,8 +23,16 @@ from dataclasses import dataclass
 from pagent.policy.blocks import RawFile, parse_blocks
 from pagent.policy.build import BlockPart, BuiltFile, build_blocks, build_file
 from pagent.policy.diagnostics import Diagnostic
-from pagent.policy.policy import Dependents, Policy, dependents_of, merge, no_gc, patch
-from pagent.policy.source import SourceLoc, SourceText
+from pagent.policy.policy import (
+    Dependents,
+    Policy,
+    dependents_of,
+    latin1_diagnostics,
+    merge,
+    no_gc,
+    patch,
+)
+from pagent.policy.source import SourceText
 from pagent.policy.statements import Statement
 
 
@@ -128,12 +136,7 @@ class PolicyCache:
 
     def _build(self, src: SourceText) -> BuiltFile:
         lines = src.lines
-        extra = [
-            Diagnostic.make(
-                "W313", SourceLoc(src.path, n, 1), "bytes that are not UTF-8 were read as Latin-1"
-            )
-            for n in src.latin1_lines
-        ]
+        extra = latin1_diagnostics(src)
         old = self._files.get(src.path)
         blocks = self._reuse(src.path, old, lines) if old is not None and old.reusable else None
         if blocks is None:

@@ -319,12 +319,52 @@ def _finish(
     )
 
 
+def _is_empty(f: BuiltFile) -> bool:
+    """True when a file holds no statement and nothing else was found in it (W340)."""
+    return not f.statements and all(d.code.id == "W313" for d in f.diagnostics)
+
+
+def empty_file_diagnostics(built: Sequence[BuiltFile]) -> list[Diagnostic]:
+    """W340 for an empty policy file that loses rules (issue 13 §10).
+
+    The image's own file (the last one) is reported when it is empty; an empty file before
+    it (the CommonTTLSConfig file) only when the whole policy holds no statement: an empty
+    common file is a placeholder ADCD ships (corpus PAGENTCO), and loses nothing while the
+    image's own file has statements (docs/fidelity.md F-233).
+    """
+    if not built or not _is_empty(built[-1]):
+        return []
+    nothing = all(_is_empty(f) for f in built)
+    if nothing:
+        effect = "PAGENT would install an empty policy, removing every AT-TLS rule"
+    else:
+        effect = "the image keeps only the CommonTTLSConfig file's statements"
+    return [
+        Diagnostic.make(
+            "W340",
+            SourceLoc(f.path, 1, 1),
+            f"the policy file holds no statement: {effect} (is it truncated?)",
+        )
+        for f in built
+        if _is_empty(f) and (nothing or f is built[-1])
+    ]
+
+
+def removes_every_rule(installed: Policy | None, new: Policy) -> bool:
+    """True when installing ``new`` in place of ``installed`` leaves no AT-TLS rule.
+
+    For the service's warning (issue 13 §10) when a refresh removes every rule; the files
+    to name are ``new.files``, and ``new.diagnostics`` holds W340 when a file is empty.
+    """
+    return installed is not None and bool(installed.rules) and not new.rules
+
+
 def merge(built: Sequence[BuiltFile], previous: Mapping[int, Verdict] | None = None) -> Policy:
     """Merge built files (common file first) into one policy and resolve it.
 
     ``previous`` holds the verdicts of an earlier merge; those still valid are reused.
     """
-    file_diags: list[Diagnostic] = []
+    file_diags: list[Diagnostic] = empty_file_diagnostics(built)
     by_type: dict[str, dict[str, Statement]] = {}
     inline_names: set[tuple[str, str]] = set()
     for f in built:
@@ -482,7 +522,7 @@ def patch(
     for v in resolver.verdicts.values():
         for kind, name, _ in v.deps:
             dependents.setdefault((kind, name), {})[id(v.stmt)] = v.stmt
-    file_diags = [d for f in built for d in f.diagnostics]
+    file_diags = [*empty_file_diagnostics(built), *(d for f in built for d in f.diagnostics)]
     resolver.verdicts = verdicts
     rules = _insert_rules(kept, fresh)
     return _finish(
@@ -538,16 +578,27 @@ def dependents_of(policy: Policy) -> Dependents:
     return index
 
 
+def latin1_diagnostics(src: SourceText) -> list[Diagnostic]:
+    """W313 once for a file with bytes that are not UTF-8, at the first such line (issue 9:
+    296 W313s for one binary file told nothing the first did not)."""
+    lines = src.latin1_lines
+    if not lines:
+        return []
+    more = f" (on {len(lines)} lines; the first is here)" if len(lines) > 1 else ""
+    return [
+        Diagnostic.make(
+            "W313",
+            SourceLoc(src.path, lines[0], 1),
+            f"bytes that are not UTF-8 were read as Latin-1{more}",
+        )
+    ]
+
+
 def build_source(src: SourceText) -> BuiltFile:
     """Scan, nest and build one decoded file."""
     raw = parse_blocks(src.path, src.text)
     built = build_file(raw)
-    for n in src.latin1_lines:
-        built.diagnostics.append(
-            Diagnostic.make(
-                "W313", SourceLoc(src.path, n, 1), "bytes that are not UTF-8 were read as Latin-1"
-            )
-        )
+    built.diagnostics.extend(latin1_diagnostics(src))
     return built
 
 

@@ -21,11 +21,14 @@ def _policy(text: str) -> Policy:
 
 
 def _two_rules(job1: str, job2: str) -> str:
-    return "".join(
-        f"TTLSRule r{i}\n{{\n  LocalPortRange 1000\n  Jobname {job}\n"
-        "  TTLSGroupActionRef g\n}\n"
-        for i, job in ((1, job1), (2, job2))
-    ) + "TTLSGroupAction g\n{\n  TTLSEnabled Off\n}\n"
+    return (
+        "".join(
+            f"TTLSRule r{i}\n{{\n  LocalPortRange 1000\n  Jobname {job}\n"
+            "  TTLSGroupActionRef g\n}\n"
+            for i, job in ((1, job1), (2, job2))
+        )
+        + "TTLSGroupAction g\n{\n  TTLSEnabled Off\n}\n"
+    )
 
 
 def test_a_long_jobname_is_linted_in_memory_linear_in_its_length():
