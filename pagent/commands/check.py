@@ -6,21 +6,17 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from pagent.commands._output import EXIT_USAGE, dump_json, err
+from pagent.commands._output import EXIT_USAGE, dump_json, err, read_error
 from pagent.policy.check import check_paths
 from pagent.policy.diagnostics import printable, render_text
-from pagent.policy.source import SourceError
 
 
 def run_check(paths: Sequence[Path], root: Path | None, *, as_json: bool, strict: bool) -> int:
     """Check the paths; print text or JSON; return the exit code."""
     try:
         report = check_paths(paths, root)
-    except SourceError as exc:  # not found, not a regular file, not a text file (issue 9)
-        err(printable(f"{exc.filename} {exc.strerror}"))
-        return EXIT_USAGE
-    except OSError as exc:
-        err(printable(f"cannot read {exc.filename}: {exc.strerror}"))
+    except OSError as exc:  # not found, not a regular file, not a text file (issue 9)
+        err(read_error(exc))
         return EXIT_USAGE
     diags = report.diagnostics
     code = report.exit_code(strict=strict)

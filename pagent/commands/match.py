@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from pagent.commands._output import EXIT_USAGE, dump_json, err
+from pagent.commands._output import EXIT_USAGE, dump_json, err, read_error
 from pagent.policy.check import check_paths
 from pagent.policy.effective import Effective, effective
 from pagent.policy.matching import Connection, Matcher
@@ -45,7 +45,7 @@ def run_match(args: argparse.Namespace, root: Path | None) -> int:
     try:
         report = check_paths([args.path], root)
     except OSError as exc:
-        err(f"cannot read {exc.filename}: {exc.strerror}")
+        err(read_error(exc))
         return EXIT_USAGE
     if not report.policies:
         err(f"{args.path}: no AT-TLS policy found")

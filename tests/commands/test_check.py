@@ -76,3 +76,21 @@ def test_bytes_that_are_not_utf8_give_one_w313_per_file(capsys, tmp_path):
     assert len(headlines) == 1
     assert ":1:1: " in headlines[0]
     assert "on 300 lines" in headlines[0]
+
+
+def test_a_file_name_with_control_characters_is_escaped_in_the_error(capsys, tmp_path):
+    code, _, err = _run(capsys, "check", f"{tmp_path}/no\x1b[2Jsuch")
+    assert code == 2
+    assert "\x1b" not in err
+    assert "no\\x1b[2Jsuch not found" in err
+
+
+@pytest.mark.parametrize("command", ["match", "search"])
+def test_match_and_search_refuse_a_fifo_in_one_line(capsys, tmp_path, command):
+    fifo = tmp_path / "p"
+    os.mkfifo(fifo)
+    connection = ["--direction", "inbound", "--local", "10.0.0.1:443", "--remote", "10.0.0.2:5"]
+    argv = ["match", str(fifo), *connection] if command == "match" else ["search", "-t", str(fifo)]
+    code, _, err = _run(capsys, *argv)
+    assert code == 2
+    assert err == f"pagent: {fifo} is a FIFO, not a regular file\n"
