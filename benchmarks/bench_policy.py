@@ -21,6 +21,10 @@ reuse its actions, as an operator pastes them; --grow 2000,4000,8000,50000):
   full build of the same file (decode included in both; best of --repeat);
 * one-rule edit of the N-rule policy through PolicyCache, policy work only, no service:
   the first after the full build (it builds the patch's reverse index), then the next.
+
+And a long value (issue 13 §3; --long 80000,2000000): a fresh process checks two rules whose
+Jobname has that many characters (one literal, one prefix, so that lint compares them), with
+its wall time and peak memory (max RSS). Before the fix, 80,000 characters took 6.3 GB.
 """
 
 from __future__ import annotations
@@ -135,6 +139,37 @@ def match_median(text: str, rules: int, samples: int = 5000) -> float:
     return statistics.median(times) / 1000
 
 
+_LONG_CHILD = r"""
+import json, resource, sys, time
+from pathlib import Path
+t0 = time.perf_counter()
+from pagent.policy.check import check_paths
+report = check_paths([Path(sys.argv[1])], None)
+assert any(d.code.id == "L406" for d in report.diagnostics)
+print(json.dumps({"check": time.perf_counter() - t0,
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def long_value(length: int, tmp: Path) -> dict[str, float]:
+    """Check time and peak memory of a policy with two ``length``-character Jobnames."""
+    job = "A" * length
+    path = tmp / f"long{length}.policy"
+    path.write_text(
+        "".join(
+            f"TTLSRule R{i}\n{{\n  LocalPortRange 443\n  Jobname {j}\n  TTLSGroupActionRef G\n}}\n"
+            for i, j in ((1, job), (2, job[:-1] + "*"))
+        )
+        + "TTLSGroupAction G\n{\n  TTLSEnabled Off\n}\n",
+        "utf-8",
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", _LONG_CHILD, str(path)], capture_output=True, text=True, check=True
+    )
+    result: dict[str, float] = json.loads(out.stdout)
+    return result
+
+
 WORKSHOP = Path(__file__).resolve().parents[1] / "etc/cfgasst/v2r3/WG31/TCPIP1/TTLS.policy"
 
 
@@ -199,7 +234,14 @@ def main() -> int:
     ap.add_argument("--rules", default="1000,10000", help="'' to skip")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--grow", default="2000,4000,8000,50000", help="'' to skip")
+    ap.add_argument("--long", default="80000,2000000", help="'' to skip")
     args = ap.parse_args()
+    if args.long:
+        print("a long Jobname (issue 13 §3; before the fix 80,000 characters took 6.3 GB)")
+        with tempfile.TemporaryDirectory() as tmp:
+            for n in [int(x) for x in args.long.split(",")]:
+                r = long_value(n, Path(tmp))
+                print(f"  {n:>9} characters: check {r['check']:.3f} s, {r['rss_mb']:.0f} MB RSS")
     if args.grow:
         print("workshop policy grown by copy (issue 13 §1; target: refresh <= full build)")
         for n in [int(x) for x in args.grow.split(",")]:
