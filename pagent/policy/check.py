@@ -126,16 +126,21 @@ def _read_named(pf: PolicyFile, report: CheckReport, reported: set[SourceLoc]) -
         return read_source(shown(pf.path))
     except OSError as exc:
         if pf.named_at not in reported:
-            what = "CommonTTLSConfig file" if pf.common else "TTLSConfig file"
-            report.chain_diagnostics.append(
-                Diagnostic.make(
-                    "C501",
-                    pf.named_at,
-                    f"{what} {pf.zos_path} {_reason(exc)} (looked for {pf.path})",
-                )
-            )
+            report.chain_diagnostics.append(unreadable(pf, exc))
             reported.add(pf.named_at)
         return None
+
+
+def unreadable(pf: PolicyFile, exc: OSError) -> Diagnostic:
+    """The C501 for a policy file that could not be read, at the operand that names it.
+
+    The same words as the chain's own C501s ("is a FIFO, not a regular file"): for every
+    reader of the chain's files, the checker and the agent alike.
+    """
+    what = "CommonTTLSConfig file" if pf.common else "TTLSConfig file"
+    return Diagnostic.make(
+        "C501", pf.named_at, f"{what} {pf.zos_path} {_reason(exc)} (looked for {pf.path})"
+    )
 
 
 def check_paths(paths: Sequence[Path], root: Path | None) -> CheckReport:
