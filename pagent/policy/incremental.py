@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from pagent.policy.blocks import RawFile, parse_blocks
 from pagent.policy.build import BlockPart, BuiltFile, build_blocks, build_file
@@ -36,9 +37,9 @@ from pagent.policy.source import SourceText
 from pagent.policy.statements import Statement
 
 
-@dataclass(frozen=True, slots=True)
-class _Block:
-    """One top-level block of a file: its lines and what was built from it."""
+class _Block(NamedTuple):
+    """One top-level block of a file: its lines and what was built from it (a named tuple:
+    a refresh that rebuilds 50,000 blocks makes one per block)."""
 
     first: int  # 1-based, inclusive
     last: int
