@@ -7,6 +7,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pagent.policy import check as check_module
 from pagent.policy.check import CheckReport, check_paths
@@ -119,3 +121,33 @@ def test_a_top_level_path_that_is_not_a_regular_text_file_raises_oserror(tmp_pat
         target.write_bytes(b"\0" * 100)
     with pytest.raises(OSError, match=r"regular file|not a text file"):
         check_paths([target], None)
+
+
+_CHAIN_WORDS = [
+    "TcpImage", "TTLSConfig", "CommonTTLSConfig", "LogLevel", "FLUSH", "{", "}", "#",
+    "//'A.B(C)'", "/etc/p", "/etc/img", "/etc/fifo", "/etc/loop", "/etc/dir", "..", "\0",
+    "\x1b", "\xff", '"', "99999999999999999999999", "TCPIP", "\n", "\n", " ", "\t",
+]  # fmt: skip
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(st.sampled_from(_CHAIN_WORDS), max_size=30),
+    st.lists(st.sampled_from(_CHAIN_WORDS), max_size=30),
+)
+def test_any_chain_of_bad_paths_is_checked_without_an_exception(tmp_path_factory, main, image):
+    """Fuzzed pagent.conf and image files naming FIFOs, loops, directories and NUL bytes give
+    diagnostics, never an exception and never a hang (issue 13 §4: 10 inputs, 2 causes)."""
+    root = tmp_path_factory.mktemp("root")
+    etc = root / "etc"
+    etc.mkdir()
+    os.mkfifo(etc / "fifo")
+    (etc / "loop").symlink_to(etc / "loop")
+    (etc / "dir").mkdir()
+    (etc / "p").write_text(POLICY)
+    (etc / "img").write_bytes(" ".join(image).encode("utf-8", "surrogateescape"))
+    conf = _root(root, "TcpImage TCPIP /etc/img\n" + " ".join(main))
+    report = _check(conf)
+    assert report.exit_code() in (0, 1)
