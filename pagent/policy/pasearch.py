@@ -95,6 +95,7 @@ from typing import Any, Literal
 from pagent.messages import format_message
 from pagent.policy import ciphers
 from pagent.policy.addresses import AddrSpec, PortSpec, bounded_int, is_decimal
+from pagent.policy.diagnostics import printable
 from pagent.policy.effective import coded, defaults, sub_block
 from pagent.policy.matching import addresses, ports
 from pagent.policy.policy import DEFAULT_PRIORITY, Policy
@@ -702,6 +703,7 @@ def render_ttls(
     rules = [r for r in policy.rules if rule is None or r.name == rule]
     if not rules:
         return "\n".join([*lines, NO_POLICIES]) + "\n"
+    # Names and values come from the file: no raw control character reaches the terminal.
     renderer = _Renderer(policy, (installed or now).ctime())
     previous: int | None = None
     for r in rules:
@@ -712,7 +714,7 @@ def render_ttls(
                 lines.append("")  # the report's extra empty line at a priority change
         previous = priority
         lines += renderer.rule(r)
-    return "\n".join(lines) + "\n"
+    return "\n".join(map(printable, lines)) + "\n"
 
 
 __all__ = ["NO_POLICIES", "render_ttls"]

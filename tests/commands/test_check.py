@@ -94,3 +94,19 @@ def test_match_and_search_refuse_a_fifo_in_one_line(capsys, tmp_path, command):
     code, _, err = _run(capsys, *argv)
     assert code == 2
     assert err == f"pagent: {fifo} is a FIFO, not a regular file\n"
+
+
+def test_match_and_search_show_a_rule_name_with_control_characters_escaped(capsys, tmp_path):
+    policy = tmp_path / "p.policy"
+    policy.write_bytes(
+        b"TTLSRule R\x1b]0;x\x07\n{\n  LocalPortRange 443\n  Direction Inbound\n"
+        b"  TTLSGroupActionRef G\n}\n"
+        b"TTLSGroupAction G\n{\n  TTLSEnabled Off\n}\n"
+    )
+    connection = ["--direction", "inbound", "--local", "10.0.0.1:443", "--remote", "10.0.0.2:5"]
+    code, out, _ = _run(capsys, "match", str(policy), *connection)
+    assert code == 0
+    assert "R\\x1b]0;x\\x07" in out
+    code, out, _ = _run(capsys, "search", "-t", str(policy))
+    assert "R\\x1b]0;x\\x07" in out
+    assert not _RAW_CONTROL.search(out)
