@@ -32,6 +32,7 @@ from pagent.policy.policy import (
     merge,
     no_gc,
     patch,
+    referenced_kinds,
 )
 from pagent.policy.source import SourceText
 from pagent.policy.statements import Statement
@@ -126,8 +127,11 @@ class PolicyCache:
             and self._removed is not None
             and last.files == tuple(f.path for f in built)
         ):
-            if self._dependents is None:
-                self._dependents = dependents_of(last)
+            kinds = referenced_kinds()
+            if self._dependents is None and any(
+                s.KEYWORD in kinds for s in (*self._removed, *self._added)
+            ):
+                self._dependents = dependents_of(last)  # kept up to date by each patch
             patched = patch(last, self._removed, self._added, built, self._dependents)
             if patched is not None:
                 self.patched = True

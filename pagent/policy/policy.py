@@ -27,7 +27,7 @@ from typing import NamedTuple, TypeVar
 
 from pagent.policy.blocks import parse_blocks
 from pagent.policy.build import BuiltFile, build_file
-from pagent.policy.catalogue import ParamSpec, spec_of
+from pagent.policy.catalogue import ParamSpec, spec_of, statements
 from pagent.policy.codes import Effect
 from pagent.policy.diagnostics import Diagnostic, sort_key
 from pagent.policy.source import SourceLoc, SourceText
@@ -428,14 +428,16 @@ def patch(
     removed: Sequence[Statement],
     added: Sequence[Statement],
     built: Sequence[BuiltFile],
-    dependents: Dependents,
+    dependents: Dependents | None,
 ) -> Policy | None:
     """The policy after replacing ``removed`` statements by ``added`` ones, or None.
 
     The result is what :func:`merge` gives for ``built``, reached by re-resolving only
     the statements that can be affected: the added ones, and those whose verdict looked
     up a name that was removed or added (``dependents``, a reverse index of the verdicts'
-    lookups that this function keeps up to date). None when the shortcut does not apply:
+    lookups that this function keeps up to date; None when no removed or added statement is
+    of a type that anything refers to, see :func:`referenced_kinds`). None when the shortcut
+    does not apply:
     duplicate names (W302 ordering), unnamed or inline-named statements, and a large edit,
     where a full merge is cheaper than the patch's bookkeeping.
 
@@ -487,7 +489,7 @@ def patch(
     gone = {id(s) for s in removed}
     affected: dict[int, Statement] = {id(s): s for s in added}
     for key in {*keys_removed, *keys_added}:
-        for key_id, dep in dependents.get(key, {}).items():
+        for key_id, dep in (dependents or _NO_USERS).get(key, {}).items():
             if key_id not in gone:
                 affected[key_id] = dep
     stale = gone | set(affected)
@@ -512,16 +514,8 @@ def patch(
     verdicts.update(resolver.verdicts)
     for k, ds in resolver.owned.items():
         owned[k] = ds
-    for s in removed:
-        old = previous.verdicts.get(id(s))
-        if old is not None:
-            for kind, name, _ in old.deps:
-                users = dependents.get((kind, name))
-                if users is not None:
-                    users.pop(id(s), None)
-    for v in resolver.verdicts.values():
-        for kind, name, _ in v.deps:
-            dependents.setdefault((kind, name), {})[id(v.stmt)] = v.stmt
+    if dependents is not None:
+        _update_dependents(dependents, previous, removed, resolver.verdicts.values())
     file_diags = [*empty_file_diagnostics(built), *(d for f in built for d in f.diagnostics)]
     resolver.verdicts = verdicts
     rules = _insert_rules(kept, fresh)
@@ -535,6 +529,39 @@ def patch(
         tuple(f.path for f in built),
         inline,
         presorted=rules is not None,
+    )
+
+
+def _update_dependents(
+    dependents: Dependents, previous: Policy, removed: Sequence[Statement], new: Iterable[Verdict]
+) -> None:
+    """Keep the reverse index in step with a patch: drop what removed statements looked up,
+    add what the new verdicts look up."""
+    for s in removed:
+        old = previous.verdicts.get(id(s))
+        if old is not None:
+            for kind, name, _ in old.deps:
+                users = dependents.get((kind, name))
+                if users is not None:
+                    users.pop(id(s), None)
+    for v in new:
+        for kind, name, _ in v.deps:
+            dependents.setdefault((kind, name), {})[id(v.stmt)] = v.stmt
+
+
+_NO_USERS: Dependents = {}
+
+
+@cache
+def referenced_kinds() -> frozenset[str]:
+    """The statement types some *Ref parameter names. TTLSRule is not one: an edit that
+    replaces only rules needs no reverse index (a one-rule edit of 50,000 rules saves
+    building one with 350,000 entries)."""
+    return frozenset(
+        p.target
+        for spec in statements().values()
+        for p in spec.params.values()
+        if p.is_ref and p.target is not None
     )
 
 

@@ -255,3 +255,31 @@ def test_a_one_rule_edit_orders_only_the_edited_rule(monkeypatch):
     assert policy.rules[0].name == "R01000"
     monkeypatch.undo()
     assert _same(policy, load_policy([_src(edited)]))
+
+
+def test_a_rule_edit_builds_no_reverse_index_and_an_action_edit_does(monkeypatch):
+    """Nothing refers to a rule, so a rule-only edit needs no index of who looks up what:
+    the first one-rule edit of a large policy is as cheap as the next (issue 13 §1)."""
+    import pagent.policy.incremental as incremental_module
+
+    built = 0
+    original = incremental_module.dependents_of
+
+    def counted(policy):
+        nonlocal built
+        built += 1
+        return original(policy)
+
+    monkeypatch.setattr(incremental_module, "dependents_of", counted)
+    text = _SHARED_ACTIONS + _shared_rules(50)
+    cache = PolicyCache()
+    cache.load([_src(text)])
+    text = text.replace("LocalPortRange 1030\n", "LocalPortRange 2030\n")
+    cache.load([_src(text)])
+    assert cache.patched
+    assert built == 0
+    text = text.replace("  Trace 2\n", "  Trace 5\n")
+    policy = cache.load([_src(text)])
+    assert cache.patched
+    assert built == 1
+    assert _same(policy, load_policy([_src(text)]))
