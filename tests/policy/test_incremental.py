@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from benchmarks.gen_policy import policy_text
 from pagent.policy.incremental import PolicyCache
-from pagent.policy.policy import Policy, load_policy
+from pagent.policy.policy import Policy, dependents_of, load_policy
 from pagent.policy.source import decode
 
 BASE = policy_text(30)
@@ -263,7 +263,7 @@ def test_a_rule_edit_builds_no_reverse_index_and_an_action_edit_does(monkeypatch
     import pagent.policy.incremental as incremental_module
 
     built = 0
-    original = incremental_module.dependents_of
+    original = dependents_of
 
     def counted(policy):
         nonlocal built
