@@ -89,10 +89,14 @@ def _split(raw: RawFile) -> tuple[_Block, ...]:
 
 def _join(path: str, blocks: Iterable[_Block], extra: list[Diagnostic]) -> BuiltFile:
     out = BuiltFile(path=path, diagnostics=list(extra))
+    statements, names, diags = out.statements, out.inline_names, out.diagnostics
     for b in blocks:
-        out.statements.extend(b.built.statements)
-        out.inline_names.update(b.built.inline_names)
-        out.diagnostics.extend(b.built.diagnostics)
+        part = b.built
+        statements.extend(part.statements)
+        if part.inline_names:  # most blocks have neither: skip the calls
+            names.update(part.inline_names)
+        if part.diagnostics:
+            diags.extend(part.diagnostics)
     return out
 
 
