@@ -16,6 +16,18 @@ lines a rule, each rule with its own actions, key ring and advanced parms) it me
   changed in the middle rule (both already loaded);
 * expect (issue 10 §4): mean time per expectation over 1,000 generated expectations;
 * peak memory (max RSS) of a process that has checked the file.
+
+And for the workshop policy grown by copy (issue 13 §1: its one rule, then N rules that
+reuse its actions, as an operator pastes them; --grow 2000,4000,8000,50000):
+
+* refresh 1 -> N: a PolicyCache holding the 1-rule policy reads the N-rule file, against a
+  full build of the same file (decode included in both; CPU time, best of --repeat);
+* one-rule edit of the N-rule policy through PolicyCache, policy work only, no service:
+  the first after the full build (it builds the patch's reverse index), then the next.
+
+And a long value (issue 13 §3; --long 80000,2000000): a fresh process checks two rules whose
+Jobname has that many characters (one literal, one prefix, so that lint compares them), with
+its wall time and peak memory (max RSS). Before the fix, 80,000 characters took 6.3 GB.
 """
 
 from __future__ import annotations
@@ -164,13 +176,123 @@ def expect_mean(text: str, rules: int, count: int = 1000) -> float:
     return (time.perf_counter() - t) / count * 1e6
 
 
+_LONG_CHILD = r"""
+import json, resource, sys, time
+from pathlib import Path
+t0 = time.perf_counter()
+from pagent.policy.check import check_paths
+report = check_paths([Path(sys.argv[1])], None)
+assert any(d.code.id == "L406" for d in report.diagnostics)
+print(json.dumps({"check": time.perf_counter() - t0,
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def long_value(length: int, tmp: Path) -> dict[str, float]:
+    """Check time and peak memory of a policy with two ``length``-character Jobnames."""
+    job = "A" * length
+    path = tmp / f"long{length}.policy"
+    path.write_text(
+        "".join(
+            f"TTLSRule R{i}\n{{\n  LocalPortRange 443\n  Jobname {j}\n  TTLSGroupActionRef G\n}}\n"
+            for i, j in ((1, job), (2, job[:-1] + "*"))
+        )
+        + "TTLSGroupAction G\n{\n  TTLSEnabled Off\n}\n",
+        "utf-8",
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", _LONG_CHILD, str(path)], capture_output=True, text=True, check=True
+    )
+    result: dict[str, float] = json.loads(out.stdout)
+    return result
+
+
+WORKSHOP = Path(__file__).resolve().parents[1] / "etc/cfgasst/v2r3/WG31/TCPIP1/TTLS.policy"
+
+
+def grown_text(base: str, rules: int) -> str:
+    """The workshop policy and ``rules`` more rules that reuse its actions and address sets."""
+    return base + "".join(
+        f"""TTLSRule                          Copy{i:05d}
+{{
+  LocalAddrSetRef                 addr1
+  RemoteAddrSetRef                addr1
+  LocalPortRange                  {1024 + i % 60000}
+  Jobname                         JOB{i:05d}
+  Direction                       Outbound
+  TTLSGroupActionRef              gAct1~zCEEClient
+  TTLSEnvironmentActionRef        eAct1~zCEEClient
+  TTLSConnectionActionRef         cAct1~zCEEClient
+}}
+"""
+        for i in range(rules)
+    )
+
+
+def grow(rules: int, repeat: int) -> dict[str, float]:
+    """Refresh 1 -> ``rules`` rules against a full build, and a one-rule edit after it.
+
+    CPU seconds of this process (best of ``repeat``): on a shared machine the wall time
+    swings with the other load, and the question is which costs more work.
+    """
+    from pagent.policy.incremental import PolicyCache
+    from pagent.policy.policy import load_policy
+    from pagent.policy.source import decode
+
+    base = WORKSHOP.read_text("utf-8")
+    data = grown_text(base, rules).encode()
+    mid = rules // 2
+    old = f"Jobname                         JOB{mid:05d}\n"
+    edited = data.replace(old.encode(), old.replace("JOB", "EDT").encode(), 1)
+    again = edited.replace(b"JOB00001\n", b"EDT00001\n", 1)
+    assert data != edited != again
+    out = dict.fromkeys(("refresh", "full", "edit", "next_edit"), float("inf"))
+    for _ in range(repeat):
+        t = time.process_time()
+        load_policy([decode(data, "TTLS.policy")])
+        out["full"] = min(out["full"], time.process_time() - t)
+        cache = PolicyCache()
+        cache.load([decode(base.encode(), "TTLS.policy")])
+        t = time.process_time()
+        policy = cache.load([decode(data, "TTLS.policy")])
+        out["refresh"] = min(out["refresh"], time.process_time() - t)
+        assert len(policy.rules) == rules + 1
+        t = time.process_time()
+        cache.load([decode(edited, "TTLS.policy")])
+        out["edit"] = min(out["edit"], time.process_time() - t)
+        assert cache.patched
+        t = time.process_time()
+        cache.load([decode(again, "TTLS.policy")])
+        out["next_edit"] = min(out["next_edit"], time.process_time() - t)
+        assert cache.patched
+        del policy, cache
+    return out
+
+
 def main() -> int:
     """Run and print every figure."""
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rules", default="1000,10000")
+    ap.add_argument("--rules", default="1000,10000", help="'' to skip")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--grow", default="2000,4000,8000,50000", help="'' to skip")
+    ap.add_argument("--long", default="80000,2000000", help="'' to skip")
     args = ap.parse_args()
-    sizes = [int(n) for n in args.rules.split(",")]
+    if args.long:
+        print("a long Jobname (issue 13 §3; before the fix 80,000 characters took 6.3 GB)")
+        with tempfile.TemporaryDirectory() as tmp:
+            for n in [int(x) for x in args.long.split(",")]:
+                r = long_value(n, Path(tmp))
+                print(f"  {n:>9} characters: check {r['check']:.3f} s, {r['rss_mb']:.0f} MB RSS")
+    if args.grow:
+        print("workshop policy grown by copy (issue 13 §1; target: refresh <= full build; CPU s)")
+        for n in [int(x) for x in args.grow.split(",")]:
+            g = grow(n, args.repeat)
+            print(
+                f"  1 -> {n:>6} rules: refresh {g['refresh']:.3f} s, full build "
+                f"{g['full']:.3f} s ({g['refresh'] / g['full']:.2f}x); one-rule edit "
+                f"{g['edit']:.3f} s, the next one {g['next_edit']:.3f} s"
+            )
+    sizes = [int(n) for n in args.rules.split(",") if n]
     cold: dict[int, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:

@@ -6,9 +6,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from pagent.commands._output import EXIT_USAGE, dump_json, err
+from pagent.commands._output import EXIT_USAGE, dump_json, err, read_error
 from pagent.policy.check import chain_verdict, check_paths, verdict_of
-from pagent.policy.diagnostics import render_text
+from pagent.policy.diagnostics import printable, render_text
 from pagent.policy.expect import Expectation, ExpectationError, evaluate, parse_expectations
 
 
@@ -47,8 +47,8 @@ def run_check(
         return EXIT_USAGE
     try:
         report = check_paths(paths, root)
-    except OSError as exc:
-        err(f"cannot read {exc.filename}: {exc.strerror}")
+    except OSError as exc:  # not found, not a regular file, not a text file (issue 9)
+        err(read_error(exc))
         return EXIT_USAGE
     diags = report.diagnostics
     code = report.exit_code(strict=strict)
@@ -93,11 +93,13 @@ def run_check(
     errors = sum(1 for d in diags if d.severity.value == "error")
     warnings = len(diags) - errors
     for p in report.policies:
-        print(f"{p.label}: {verdict_of(p).text} ({errors} error(s), {warnings} warning(s))")
+        print(
+            printable(f"{p.label}: {verdict_of(p).text} ({errors} error(s), {warnings} warning(s))")
+        )
     if loose is not None:
-        print(f"{loose.deciding[0].loc.path}: {loose.text}")
+        print(printable(f"{loose.deciding[0].loc.path}: {loose.text}"))
     for o in outcomes:
-        print(o.line())
+        print(printable(o.line()))
     if expect is not None:
         failed = sum(1 for o in outcomes if not o.passed)
         print(f"{expect}: {len(outcomes) - failed} passed, {failed} failed")

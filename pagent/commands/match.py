@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pagent.commands._output import EXIT_USAGE, dump_json, err
+from pagent.commands._output import EXIT_USAGE, dump_json, err, read_error
 from pagent.policy.check import check_paths, verdict_of
-from pagent.policy.diagnostics import render_text
+from pagent.policy.diagnostics import printable, render_text
 from pagent.policy.effective import Effective, effective
 from pagent.policy.matching import Connection, Matcher
 
@@ -42,12 +42,17 @@ def _plain(v: object) -> object:
     return list(v) if isinstance(v, tuple) else v
 
 
+def say(text: str) -> None:
+    """Print a line of the answer; names and values from the file are shown escaped."""
+    print(printable(text))
+
+
 def run_match(args: argparse.Namespace, root: Path | None) -> int:
     """Map the connection; print the rule first, then its effective actions."""
     try:
         report = check_paths([args.path], root)
     except OSError as exc:
-        err(f"cannot read {exc.filename}: {exc.strerror}")
+        err(read_error(exc))
         return EXIT_USAGE
     if not report.policies:
         # A broken chain: its errors say why no policy was found (issue 9).
@@ -88,23 +93,23 @@ def run_match(args: argparse.Namespace, root: Path | None) -> int:
     if args.json:
         dump_json({**info, "connection": _conn(conn)})
         return 0
-    print(f"rule {info['rule']} (priority {info['priority']})")
+    say(f"rule {info['rule']} (priority {info['priority']})")
     enabled = "On" if info["ttls_enabled"] else "Off"
-    print(
+    say(
         f"  group action        {info['group']}: TTLSEnabled {enabled}, Trace {info['trace']}, "
         f"CtraceClearText {info['ctrace_clear_text']}, FIPS140 {info['fips140']}"
     )
-    print(f"  environment action  {info['environment'] or '-'}")
-    print(f"  connection action   {info['connection'] or '-'}")
-    print(f"  HandshakeRole       {info['handshake_role'] or '-'}")
-    print(f"  Keyring             {info['keyring'] or '-'}")
-    print(f"  protocols           {' '.join(info['protocols']) or 'none'}")
+    say(f"  environment action  {info['environment'] or '-'}")
+    say(f"  connection action   {info['connection'] or '-'}")
+    say(f"  HandshakeRole       {info['handshake_role'] or '-'}")
+    say(f"  Keyring             {info['keyring'] or '-'}")
+    say(f"  protocols           {' '.join(info['protocols']) or 'none'}")
     suites = info["v3_cipher_suites"]
-    print(f"  V3CipherSuites      {' '.join(suites) if suites else 'System SSL default'}")
+    say(f"  V3CipherSuites      {' '.join(suites) if suites else 'System SSL default'}")
     adv = info["advanced"]
     for key in ("HandshakeTimeout", "ClientAuthType", "CertificateLabel", "ApplicationControlled"):
         if key in adv:
-            print(f"  {key:<19} {adv[key]}")
+            say(f"  {key:<19} {adv[key]}")
     return 0
 
 

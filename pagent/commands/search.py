@@ -12,7 +12,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from pagent.commands._output import EXIT_USAGE, err
+from pagent.commands._output import EXIT_USAGE, err, read_error
 from pagent.policy.check import CheckedPolicy, check_paths, verdict_of
 from pagent.policy.codes import Effect
 from pagent.policy.diagnostics import render_text
@@ -46,7 +46,7 @@ def run_search(path: Path | None, root: Path | None, *, rule: str | None) -> int
     try:
         report = check_paths([path], root)
     except OSError as exc:
-        err(f"cannot read {exc.filename}: {exc.strerror}")
+        err(read_error(exc))
         return EXIT_USAGE
     now = datetime.now()
     # pasearch's TTLS Instance Id is the install time in epoch seconds (pagent.policy.pasearch);

@@ -23,6 +23,20 @@ def is_decimal(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
+def bounded_int(text: str, limit: int) -> int | None:
+    """The value of a decimal string when it is at most ``limit``, else None.
+
+    Converting a long digit string costs time quadratic in its length, and Python refuses
+    more than 4,300 digits with a ValueError (issue 13 §3): a string with more digits than
+    ``limit`` (leading zeros aside) is too large without converting it.
+    """
+    digits = text.lstrip("0") or "0"
+    if len(digits) > len(str(limit)):
+        return None
+    value = int(digits)
+    return value if value <= limit else None
+
+
 class FormError(ValueError):
     """A value that does not have the parameter's form; the message says why.
 
@@ -80,8 +94,8 @@ def _addr(version: int, value: int) -> IPAddress:
 def _parse_one(text: str) -> IPAddress:
     """One address; a bare decimal integer is a 32-bit IPv4 address (see module doc)."""
     if is_decimal(text):
-        value = int(text)
-        if value > 0xFFFFFFFF:
+        value = bounded_int(text, 0xFFFFFFFF)
+        if value is None:
             raise FormError(f"'{text}' is not an IP address")
         return ipaddress.IPv4Address(value)
     try:
@@ -109,9 +123,9 @@ def parse_prefix(text: str) -> AddrSpec:
         raise FormError(f"'{text}' is not an address/prefix-length")
     a = _parse_one(base)
     bits = 32 if a.version == 4 else 128
-    n = int(length)
-    if n > bits:
-        raise FormError(f"prefix length {n} is over {bits} for IPv{a.version}")
+    n = bounded_int(length, bits)
+    if n is None:
+        raise FormError(f"prefix length {length} is over {bits} for IPv{a.version}")
     host = bits - n
     low = (int(a) >> host) << host
     return AddrSpec(text=text, version=a.version, low=low, high=low + (1 << host) - 1)
@@ -175,18 +189,20 @@ def parse_port_spec(text: str) -> PortSpec:
     """``n``, ``n-m``, ``n m`` or ``n:m`` (0..65535, low <= high, one delimiter kind)."""
     t = text.strip()
     if is_decimal(t):
-        n = int(t)
-        if n > 65535:
-            raise FormError(f"port {n} is over 65535", unconfirmed=True)
+        n = bounded_int(t, 65535)
+        if n is None:
+            raise FormError(f"port {t} is over 65535", unconfirmed=True)
         return PortSpec(text=t, low=n, high=n)
     m = _PORT_RANGE.match(t)
     if m is None:
         raise FormError(
             f"'{text}' is not a port or a port range (n, n-m, n m or n:m, one delimiter kind)"
         )
-    low, high = int(m.group(1)), int(m.group(3))
-    if high > 65535:
-        raise FormError(f"port {high} is over 65535", unconfirmed=True)
+    low, high = bounded_int(m.group(1), 65535), bounded_int(m.group(3), 65535)
+    if high is None or low is None:
+        raise FormError(
+            f"port {m.group(3) if high is None else m.group(1)} is over 65535", unconfirmed=True
+        )
     if low > high:
         raise FormError(f"port range '{text}' runs backwards", unconfirmed=True)
     if low == 0 and high == 0:

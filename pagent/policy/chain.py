@@ -28,8 +28,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pagent.policy.addresses import bounded_int
 from pagent.policy.diagnostics import Diagnostic
-from pagent.policy.source import BOM, SourceLoc, SourceText, read_source
+from pagent.policy.source import (
+    BOM,
+    SourceError,
+    SourceLoc,
+    SourceText,
+    file_problem,
+    read_source,
+)
 
 # --- Defaults and limits (pagent-ops.md §1.3, §1.4). ------------------------------------
 DEFAULT_LOG_LEVEL = 31  # "Log Level 31 is the default log loglevel" (§1.3) [DOC]
@@ -354,8 +362,8 @@ class _Loader:
                 else:
                     setattr(out, attr, value)
             elif interval and _is_decimal(t.text) and out.interval is None:
-                n = int(t.text)
-                if 1 <= n <= MAX_INTERVAL:
+                n = bounded_int(t.text, MAX_INTERVAL)
+                if n is not None and n >= 1:
                     out.interval = n
                 else:
                     self.diag("C506", t.loc, f"refresh interval {t.text} is not in 1-"
@@ -375,11 +383,13 @@ class _Loader:
             return None
 
     def exists(self, path: Path, zos: str, at: SourceLoc, what: str) -> bool:
-        """True when ``path`` is a file; else C501 at the operand that names it."""
+        """True when ``path`` is a regular file that opens; else C501 at the operand that
+        names it, with the reason (not found, a directory, a FIFO, a symbolic link loop, a
+        NUL byte in the name: issue 13 §4)."""
         self.files.setdefault(path, None)
-        if path.is_file():
+        why = file_problem(path)
+        if why is None:
             return True
-        why = "is not a file" if path.exists() else "not found"
         self.diag("C501", at, f"{what} {zos} {why} (looked for {path})")
         return False
 
@@ -435,6 +445,9 @@ class _Loader:
         """Read a separate image file: (its TTLSConfig, if any; False when unusable) (§1.2)."""
         try:
             src = read_source(path)
+        except SourceError as e:
+            self.diag("C501", at, f"image file {path} {e.strerror}")
+            return None, False
         except OSError as e:
             self.diag("C501", at, f"image file {path} cannot be read: {e.strerror or e}")
             return None, False
@@ -565,6 +578,7 @@ class _Loader:
         if common_tok is not None:
             common = self.policy_file(common_tok.text, common_tok.loc, common=True)
 
+        by_loc = {s.loc: s for s in found.statements}  # one dict, not a scan per image
         configs: list[ImageConfig] = []
         image_files: dict[Path, tuple[_TTLSStmt | None, bool]] = {}
         for image, path, ok in images.values():
@@ -573,7 +587,7 @@ class _Loader:
             if ok and main_serves(path):
                 named = ttls_main
             elif path is not None and image.image_file is not None:
-                at = _operand_loc(found, image)
+                at = _operand_loc(by_loc, image)
                 if self.exists(path, image.image_file, at, "image file"):
                     if path not in image_files:
                         image_files[path] = self.image_file(path, at)
@@ -632,11 +646,12 @@ class _Loader:
             self.diag("C506", stmt.loc, "LogLevel has no value; it is ignored")
             return None
         tok = stmt.args[0]
-        if not _is_decimal(tok.text) or int(tok.text) > MAX_NUMBER:
+        n = bounded_int(tok.text, MAX_NUMBER) if _is_decimal(tok.text) else None
+        if n is None:
             self.diag("C506", tok.loc, f"LogLevel '{tok.text}' is not a number in 0-"
                       f"{MAX_NUMBER}; it is ignored")  # fmt: skip
             return None
-        return int(tok.text)
+        return n
 
 
 def _is_decimal(text: str) -> bool:
@@ -645,19 +660,20 @@ def _is_decimal(text: str) -> bool:
 
 
 def _same_file(a: Path, b: Path) -> bool:
+    """True when two paths name one file; never raises (a NUL byte, a symbolic link loop)."""
     try:
         return a.samefile(b)
-    except OSError:
+    except (OSError, ValueError, RuntimeError):
+        pass
+    try:
         return a.resolve() == b.resolve()
+    except (OSError, ValueError, RuntimeError):
+        return a == b
 
 
-def _stmt_at(found: _File, loc: SourceLoc) -> _Stmt:
-    return next(s for s in found.statements if s.loc == loc)
-
-
-def _operand_loc(found: _File, image: TcpImage) -> SourceLoc:
+def _operand_loc(by_loc: dict[SourceLoc, _Stmt], image: TcpImage) -> SourceLoc:
     """Where a TcpImage names its image file (its second operand)."""
-    stmt = _stmt_at(found, image.loc)
+    stmt = by_loc[image.loc]
     return stmt.args[1].loc if len(stmt.args) > 1 else stmt.loc
 
 

@@ -9,15 +9,15 @@ as PAGENT would build it, once per image.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from pagent.policy.chain import Chain, load_chain, looks_like_main_config
+from pagent.policy.chain import Chain, PolicyFile, load_chain, looks_like_main_config
 from pagent.policy.codes import Effect, Evidence, Severity
 from pagent.policy.diagnostics import Diagnostic, sort_key
 from pagent.policy.lint import lint
 from pagent.policy.policy import Policy, load_policy, no_gc
-from pagent.policy.source import SourceText, read_source
+from pagent.policy.source import SourceError, SourceLoc, SourceText, read_source
 
 
 @dataclass(slots=True)
@@ -193,7 +193,7 @@ def shown(path: Path) -> str:
     """A path as a person wants it in a diagnostic: relative to the cwd when inside it."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (OSError, ValueError, RuntimeError):  # outside the cwd; a NUL byte; a loop
         return str(path)
 
 
@@ -202,6 +202,9 @@ def check_chain(chain: Chain, report: CheckReport) -> None:
     report.chain_diagnostics.extend(chain.diagnostics)
     if chain.main is None:
         return
+    reported = {d.loc for d in chain.diagnostics if d.code.id == "C501"}
+    read: dict[Path, SourceText | None] = {}
+    done: dict[tuple[Path, ...], CheckedPolicy] = {}
     for image in chain.main.images:
         # The same errors that make the agent keep the image's old policy (EZZ8438I, issue
         # 10 §3): those in the image file and the image's policy files, and a policy file
@@ -210,16 +213,59 @@ def check_chain(chain: Chain, report: CheckReport) -> None:
         errors = [d for d in chain.diagnostics if d.effect is Effect.REJECT and d.loc.path in own]
         sources = []
         for pf in image.policy_files:
-            try:
-                sources.append(read_source(shown(pf.path)))
-            except OSError as exc:
-                named = [d for d in chain.diagnostics if d.loc == pf.named_at]
-                errors.extend(
-                    named
-                    or [Diagnostic.make("C501", pf.named_at, f"cannot read {pf.zos_path}: {exc}")]
-                )
-        if image.ttls is not None:
-            _policy_for(sources, image.image.name, report, errors)
+            if pf.path not in read:
+                read[pf.path] = _read_named(pf, report, reported)
+            src = read[pf.path]
+            if src is not None:
+                sources.append(src)
+                continue
+            # Unreadable: the C501 at the operand that names it rejects this image too,
+            # wherever that operand is (issue 10 §3).
+            have = {id(d) for d in errors}
+            errors.extend(
+                d for d in report.chain_diagnostics if d.loc == pf.named_at and id(d) not in have
+            )
+        if image.ttls is None:
+            continue
+        key = tuple(pf.path for pf in image.policy_files)
+        if key in done:  # images that share their files share one policy: checked once
+            report.policies.append(
+                replace(done[key], label=image.image.name, chain_errors=list(errors))
+            )
+            continue
+        _policy_for(sources, image.image.name, report, errors)
+        done[key] = report.policies[-1]
+
+
+def _reason(exc: OSError) -> str:
+    """The end of a sentence that starts with a file's name."""
+    if isinstance(exc, SourceError) and exc.strerror:
+        return exc.strerror
+    return f"cannot be read: {exc.strerror or exc}"
+
+
+def _read_named(pf: PolicyFile, report: CheckReport, reported: set[SourceLoc]) -> SourceText | None:
+    """A policy file the chain names, or None; C501 at the naming operand when the chain
+    has not reported it already (it became unreadable, or it is not a text file)."""
+    try:
+        return read_source(shown(pf.path))
+    except OSError as exc:
+        if pf.named_at not in reported:
+            report.chain_diagnostics.append(unreadable(pf, exc))
+            reported.add(pf.named_at)
+        return None
+
+
+def unreadable(pf: PolicyFile, exc: OSError) -> Diagnostic:
+    """The C501 for a policy file that could not be read, at the operand that names it.
+
+    The same words as the chain's own C501s ("is a FIFO, not a regular file"): for every
+    reader of the chain's files, the checker and the agent alike.
+    """
+    what = "CommonTTLSConfig file" if pf.common else "TTLSConfig file"
+    return Diagnostic.make(
+        "C501", pf.named_at, f"{what} {pf.zos_path} {_reason(exc)} (looked for {pf.path})"
+    )
 
 
 def check_paths(paths: Sequence[Path], root: Path | None) -> CheckReport:

@@ -321,7 +321,8 @@ CODES: dict[str, Code] = {
             "W313",
             _I,
             "non-UTF-8 bytes",
-            "The line holds bytes that are not UTF-8; they were read as Latin-1.",
+            "The file holds bytes that are not UTF-8; they were read as Latin-1. Reported "
+            "once per file, at the first line that holds one.",
         ),
         Code(
             "W314",
@@ -423,6 +424,17 @@ CODES: dict[str, Code] = {
             "unknown block ignored",
             "A block inside a statement is opened by a keyword that is no parameter of it; "
             "PAGENT ignores unknown attributes, and the block with them.",
+        ),
+        # W340-W349: issue 13.
+        Code(
+            "W340",
+            _I,
+            "empty policy file",
+            "The policy file holds no statement (it is empty, or only comments): PAGENT "
+            "installs what it holds, so an image's own file that is empty removes its rules, "
+            "and a policy with no statement removes every AT-TLS rule. A file truncated by a "
+            "failed copy looks like this. An empty CommonTTLSConfig file before an image "
+            "file with statements is not reported (ADCD ships one as a placeholder).",
         ),
         # --- L4xx: lint beyond PAGENT.
         Code(

@@ -65,8 +65,8 @@ class Diagnostic:
         return grade.evidence.value if grade is not None else None
 
     def headline(self) -> str:
-        """``path:line:col: error|warning CODE: text``."""
-        return f"{self.loc}: {self.severity.value} {self.code.id}: {self.message}"
+        """``path:line:col: error|warning CODE: text``, control characters escaped."""
+        return printable(f"{self.loc}: {self.severity.value} {self.code.id}: {self.message}")
 
     def as_json(self) -> dict[str, object]:
         """The stable JSON form."""
@@ -86,6 +86,16 @@ class Diagnostic:
         }
 
 
+# Control characters are never written raw to a terminal or a log (issue 9: `pagent check
+# /bin/ls` wrote NUL, ESC and BEL bytes): C0, DEL and C1 (a Latin-1 byte 0x9B is a CSI).
+_ESCAPES = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character shown as ``\\xNN``."""
+    return text.translate(_ESCAPES)
+
+
 def sort_key(d: Diagnostic) -> tuple[str, int, int, str]:
     """Order by file, line, column, code."""
     return (d.loc.path, d.loc.line, d.loc.col, d.code.id)
@@ -100,10 +110,13 @@ def render_text(
         out.append(d.headline())
         lines = sources.get(d.loc.path) if sources else None
         if lines is not None and 1 <= d.loc.line <= len(lines):
-            src = lines[d.loc.line - 1].replace("\t", " ").rstrip()
+            raw = lines[d.loc.line - 1].replace("\t", " ").rstrip()
+            src = printable(raw)
             num = str(d.loc.line)
             pad = " " * len(num)
             out.append(f"  {num} | {src}")
-            out.append(f"  {pad} | {' ' * max(d.loc.col - 1, 0)}^")
-        out.extend(f"  note: {r}: {m}" for r, m in d.related)
+            # The caret moves right by what escaping added before the column.
+            col = len(printable(raw[: max(d.loc.col - 1, 0)]))
+            out.append(f"  {pad} | {' ' * col}^")
+        out.extend(printable(f"  note: {r}: {m}") for r, m in d.related)
     return "\n".join(out) + ("\n" if out else "")

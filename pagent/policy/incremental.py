@@ -19,18 +19,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from pagent.policy.blocks import RawFile, parse_blocks
 from pagent.policy.build import BlockPart, BuiltFile, build_blocks, build_file
 from pagent.policy.diagnostics import Diagnostic
-from pagent.policy.policy import Policy, dependents_of, merge, no_gc, patch
-from pagent.policy.source import SourceLoc, SourceText
+from pagent.policy.policy import (
+    Dependents,
+    Policy,
+    dependents_of,
+    latin1_diagnostics,
+    merge,
+    no_gc,
+    patch,
+    referenced_kinds,
+)
+from pagent.policy.source import SourceText
 from pagent.policy.statements import Statement
 
 
-@dataclass(frozen=True, slots=True)
-class _Block:
-    """One top-level block of a file: its lines and what was built from it."""
+class _Block(NamedTuple):
+    """One top-level block of a file: its lines and what was built from it (a named tuple:
+    a refresh that rebuilds 50,000 blocks makes one per block)."""
 
     first: int  # 1-based, inclusive
     last: int
@@ -79,10 +89,14 @@ def _split(raw: RawFile) -> tuple[_Block, ...]:
 
 def _join(path: str, blocks: Iterable[_Block], extra: list[Diagnostic]) -> BuiltFile:
     out = BuiltFile(path=path, diagnostics=list(extra))
+    statements, names, diags = out.statements, out.inline_names, out.diagnostics
     for b in blocks:
-        out.statements.extend(b.built.statements)
-        out.inline_names.update(b.built.inline_names)
-        out.diagnostics.extend(b.built.diagnostics)
+        part = b.built
+        statements.extend(part.statements)
+        if part.inline_names:  # most blocks have neither: skip the calls
+            names.update(part.inline_names)
+        if part.diagnostics:
+            diags.extend(part.diagnostics)
     return out
 
 
@@ -92,7 +106,7 @@ class PolicyCache:
     def __init__(self) -> None:
         self._files: dict[str, _FileState] = {}
         self._last: Policy | None = None
-        self._dependents: dict[tuple[str, str], list[Statement]] | None = None
+        self._dependents: Dependents | None = None
         # What the current load replaced; None once any file had to be built whole.
         self._removed: list[Statement] | None = []
         self._added: list[Statement] = []
@@ -117,8 +131,11 @@ class PolicyCache:
             and self._removed is not None
             and last.files == tuple(f.path for f in built)
         ):
-            if self._dependents is None:
-                self._dependents = dependents_of(last)
+            kinds = referenced_kinds()
+            if self._dependents is None and any(
+                s.KEYWORD in kinds for s in (*self._removed, *self._added)
+            ):
+                self._dependents = dependents_of(last)  # kept up to date by each patch
             patched = patch(last, self._removed, self._added, built, self._dependents)
             if patched is not None:
                 self.patched = True
@@ -128,12 +145,7 @@ class PolicyCache:
 
     def _build(self, src: SourceText) -> BuiltFile:
         lines = src.lines
-        extra = [
-            Diagnostic.make(
-                "W313", SourceLoc(src.path, n, 1), "bytes that are not UTF-8 were read as Latin-1"
-            )
-            for n in src.latin1_lines
-        ]
+        extra = latin1_diagnostics(src)
         old = self._files.get(src.path)
         blocks = self._reuse(src.path, old, lines) if old is not None and old.reusable else None
         if blocks is None:

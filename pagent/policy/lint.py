@@ -153,6 +153,14 @@ def _pattern(text: str | None) -> NamePattern | None:
     return None if p.prefix == "" else p
 
 
+# Name keys are cut to this length. z/OS job names and user IDs have at most 8 characters,
+# so a longer key tells apart no name a connection can carry; names that share their first
+# _NAME_KEY characters share a bucket and are told apart by the exact test (_covers,
+# _meets). Keying by every leading part of the whole name cost memory quadratic in its
+# length: 6.3 GB for an 80,000-character Jobname (issue 13 §3).
+_NAME_KEY = 8
+
+
 def _lead(p: NamePattern) -> str:
     """The literal text every name matching ``p`` starts with."""
     if p.prefix is not None:
@@ -360,7 +368,9 @@ def _filing_keys(c: _Cond, family: int) -> list[Key] | None:
         return [_block_key(family, lo, hi) for lo, hi in d]
     if d.glob:
         return None  # a pattern other than X and X*: no key describes what it covers
-    return [(family, "*", d.prefix) if d.prefix is not None else (family, "=", d.upper)]
+    if d.prefix is not None:
+        return [(family, "*", d.prefix[:_NAME_KEY])]  # a coarser bucket: a superset
+    return [(family, "=", d.upper)]
 
 
 class _ShadowIndex:
@@ -464,7 +474,7 @@ class _ShadowIndex:
             if found:
                 yield found
         lead = _lead(p)
-        for n in self.prefix_lens.get(family, ()):
+        for n in self.prefix_lens.get(family, ()):  # each at most _NAME_KEY
             if n <= len(lead):
                 found = self.buckets.get((family, "*", lead[:n]))
                 if found:
@@ -507,7 +517,9 @@ def _overlap_keys(
     cell). Names are not: a name or prefix is filed under itself and under each of its
     leading parts ("ext"), so that a shorter prefix finds the names it extends; it looks
     up its own name and each of its leading parts as a prefix ("*"), for the prefixes
-    that extend to it.
+    that extend to it. Leading parts stop at _NAME_KEY characters, and a longer prefix
+    stands for its first _NAME_KEY: two names that overlap still share a key, and the keys
+    of a name of length n take O(n) memory, not O(n²).
     """
     if not isinstance(d, NamePattern):
         few = _few_ports(d) if family < _RADDR else _few_cells(d)
@@ -519,10 +531,12 @@ def _overlap_keys(
         return None
     lead = _lead(d)
     literal = d.prefix is None
-    probe: list[OverlapKey] = [(family, "*", lead[:n]) for n in range(1, len(lead) + 1)]
-    probe.append((family, "=", lead) if literal else (family, "ext", lead))
-    file: list[OverlapKey] = [(family, "ext", lead[:n]) for n in range(1, len(lead) + 1)]
-    file.append((family, "=", lead) if literal else (family, "*", lead))
+    cut = lead[:_NAME_KEY]
+    parts = range(1, len(cut) + 1)
+    probe: list[OverlapKey] = [(family, "*", cut[:n]) for n in parts]
+    probe.append((family, "=", lead) if literal else (family, "ext", cut))
+    file: list[OverlapKey] = [(family, "ext", cut[:n]) for n in parts]
+    file.append((family, "=", lead) if literal else (family, "*", cut))
     return probe, file
 
 

@@ -94,7 +94,8 @@ from typing import Any, Literal
 
 from pagent.messages import format_message
 from pagent.policy import ciphers
-from pagent.policy.addresses import AddrSpec, PortSpec
+from pagent.policy.addresses import AddrSpec, PortSpec, bounded_int, is_decimal
+from pagent.policy.diagnostics import printable
 from pagent.policy.effective import coded, defaults, sub_block
 from pagent.policy.matching import addresses, ports
 from pagent.policy.policy import DEFAULT_PRIORITY, Policy
@@ -654,12 +655,18 @@ def _hhmm(text: str) -> str:
         return text.strip()
 
 
+_TOD_MAX = 10**6  # hours or minutes beyond this are left as written, not converted
+
+
 def _wrap(hhmm: str) -> str:
     """A time of day modulo 24 hours: ``24:00`` is ``00:00``."""
     hours, _, minutes = hhmm.partition(":")
-    if not (hours.isdigit() and minutes.isdigit()):
+    if not (is_decimal(hours) and is_decimal(minutes)):
         return hhmm
-    total = (int(hours) * 60 + int(minutes)) % (24 * 60)
+    h, m = bounded_int(hours, _TOD_MAX), bounded_int(minutes, _TOD_MAX)
+    if h is None or m is None:
+        return hhmm
+    total = (h * 60 + m) % (24 * 60)
     return f"{total // 60:02d}:{total % 60:02d}"
 
 
@@ -698,6 +705,7 @@ def render_ttls(
     rules = [r for r in policy.rules if rule is None or r.name == rule]
     if not rules:
         return "\n".join([*lines, NO_POLICIES]) + "\n"
+    # Names and values come from the file: no raw control character reaches the terminal.
     renderer = _Renderer(policy, (installed or now).ctime())
     previous: int | None = None
     for r in rules:
@@ -708,7 +716,7 @@ def render_ttls(
                 lines.append("")  # the report's extra empty line at a priority change
         previous = priority
         lines += renderer.rule(r)
-    return "\n".join(lines) + "\n"
+    return "\n".join(map(printable, lines)) + "\n"
 
 
 __all__ = ["NO_POLICIES", "render_ttls"]

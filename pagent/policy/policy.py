@@ -17,6 +17,7 @@ PAGENT's rules, as the reference gives them:
 
 from __future__ import annotations
 
+import bisect
 import gc
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -26,7 +27,7 @@ from typing import NamedTuple, TypeVar
 
 from pagent.policy.blocks import parse_blocks
 from pagent.policy.build import BuiltFile, build_file
-from pagent.policy.catalogue import ParamSpec, spec_of
+from pagent.policy.catalogue import ParamSpec, spec_of, statements
 from pagent.policy.codes import Effect
 from pagent.policy.diagnostics import Diagnostic, sort_key
 from pagent.policy.source import SourceLoc, SourceText
@@ -314,8 +315,11 @@ def _finish(
     owned: Mapping[int, Sequence[Diagnostic]],
     files: tuple[str, ...],
     inline_names: frozenset[tuple[str, str]],
+    *,
+    presorted: bool = False,
 ) -> Policy:
-    rules.sort(key=rule_order_key)
+    if not presorted:
+        rules.sort(key=rule_order_key)
     discarded.sort(key=rule_order_key)
     diags = [*file_diags, *(d for ds in owned.values() for d in ds)]
     diags.sort(key=sort_key)
@@ -332,12 +336,52 @@ def _finish(
     )
 
 
+def _is_empty(f: BuiltFile) -> bool:
+    """True when a file holds no statement and nothing else was found in it (W340)."""
+    return not f.statements and all(d.code.id == "W313" for d in f.diagnostics)
+
+
+def empty_file_diagnostics(built: Sequence[BuiltFile]) -> list[Diagnostic]:
+    """W340 for an empty policy file that loses rules (issue 13 §10).
+
+    The image's own file (the last one) is reported when it is empty; an empty file before
+    it (the CommonTTLSConfig file) only when the whole policy holds no statement: an empty
+    common file is a placeholder ADCD ships (corpus PAGENTCO), and loses nothing while the
+    image's own file has statements (docs/fidelity.md F-233).
+    """
+    if not built or not _is_empty(built[-1]):
+        return []
+    nothing = all(_is_empty(f) for f in built)
+    if nothing:
+        effect = "PAGENT would install an empty policy, removing every AT-TLS rule"
+    else:
+        effect = "the image keeps only the CommonTTLSConfig file's statements"
+    return [
+        Diagnostic.make(
+            "W340",
+            SourceLoc(f.path, 1, 1),
+            f"the policy file holds no statement: {effect} (is it truncated?)",
+        )
+        for f in built
+        if _is_empty(f) and (nothing or f is built[-1])
+    ]
+
+
+def removes_every_rule(installed: Policy | None, new: Policy) -> bool:
+    """True when installing ``new`` in place of ``installed`` leaves no AT-TLS rule.
+
+    For the service's warning (issue 13 §10) when a refresh removes every rule; the files
+    to name are ``new.files``, and ``new.diagnostics`` holds W340 when a file is empty.
+    """
+    return installed is not None and bool(installed.rules) and not new.rules
+
+
 def merge(built: Sequence[BuiltFile], previous: Mapping[int, Verdict] | None = None) -> Policy:
     """Merge built files (common file first) into one policy and resolve it.
 
     ``previous`` holds the verdicts of an earlier merge; those still valid are reused.
     """
-    file_diags: list[Diagnostic] = []
+    file_diags: list[Diagnostic] = empty_file_diagnostics(built)
     by_type: dict[str, dict[str, Statement]] = {}
     inline_names: set[tuple[str, str]] = set()
     for f in built:
@@ -383,22 +427,44 @@ def merge(built: Sequence[BuiltFile], previous: Mapping[int, Verdict] | None = N
     )
 
 
+# A reverse index of the verdicts' lookups: (type, name) -> {id(statement): statement} of
+# the statements whose verdict looked the name up. Keyed by identity: a statement's dataclass
+# equality compares every field, and a list's membership test would make an edit that
+# touches a name used by n rules cost n squared comparisons (issue 13 §1: 89 s for 8,000).
+Dependents = dict[tuple[str, str], dict[int, Statement]]
+
+# patch() leaves an edit to the full merge when it replaces more statements than this share
+# of the policy (and more than PATCH_MIN_EDIT): re-resolving most of the policy one
+# statement at a time, with the index kept up to date, costs more than resolving it whole.
+PATCH_FRACTION = 4
+PATCH_MIN_EDIT = 64
+
+
 def patch(
     previous: Policy,
     removed: Sequence[Statement],
     added: Sequence[Statement],
     built: Sequence[BuiltFile],
-    dependents: dict[tuple[str, str], list[Statement]],
+    dependents: Dependents | None,
 ) -> Policy | None:
     """The policy after replacing ``removed`` statements by ``added`` ones, or None.
 
     The result is what :func:`merge` gives for ``built``, reached by re-resolving only
     the statements that can be affected: the added ones, and those whose verdict looked
     up a name that was removed or added (``dependents``, a reverse index of the verdicts'
-    lookups that this function keeps up to date). None when the shortcut does not apply:
-    duplicate names (W302 ordering), unnamed or inline-named statements.
+    lookups that this function keeps up to date; None when no removed or added statement is
+    of a type that anything refers to, see :func:`referenced_kinds`). None when the shortcut
+    does not apply:
+    duplicate names (W302 ordering), unnamed or inline-named statements, and a large edit,
+    where a full merge is cheaper than the patch's bookkeeping.
+
+    Every step costs time linear in the policy and the edit (issue 13 §1): statements are
+    tracked by identity in dicts and sets, never by membership tests on lists, which
+    compare frozen dataclasses field by field.
     """
     if any(d.code.id == "W302" for d in previous.file_diagnostics):
+        return None
+    if len(removed) + len(added) > max(PATCH_MIN_EDIT, len(previous.verdicts) // PATCH_FRACTION):
         return None
     if any(s.name is None for s in (*removed, *added)):
         return None
@@ -440,74 +506,143 @@ def patch(
     gone = {id(s) for s in removed}
     affected: dict[int, Statement] = {id(s): s for s in added}
     for key in {*keys_removed, *keys_added}:
-        for dep in dependents.get(key, ()):
-            if id(dep) not in gone:
-                affected[id(dep)] = dep
+        for key_id, dep in (dependents or _NO_USERS).get(key, {}).items():
+            if key_id not in gone:
+                affected[key_id] = dep
     stale = gone | set(affected)
     for k in stale:
         verdicts.pop(k, None)
         owned.pop(k, None)
     resolver = _Resolver(by_type, inline, [], verdicts)
-    rules = [r for r in previous.rules if id(r) not in stale]
+    kept = [r for r in previous.rules if id(r) not in stale]  # still in match order
+    fresh: list[TTLSRule] = []
     old_discarded = {id(s) for s in removed} | set(affected)
+    was_discarded = set(previous.discarded)
     discarded = [
         r
         for r in by_type.get("TTLSRule", {}).values()
-        if isinstance(r, TTLSRule) and r.name in previous.discarded and id(r) not in old_discarded
+        if isinstance(r, TTLSRule) and r.name in was_discarded and id(r) not in old_discarded
     ]
     for s in affected.values():
         if isinstance(s, TTLSRule):
-            (rules if _judge_rule(resolver, s) else discarded).append(s)
+            (fresh if _judge_rule(resolver, s) else discarded).append(s)
         else:
             resolver.ok(s)
     verdicts.update(resolver.verdicts)
     for k, ds in resolver.owned.items():
         owned[k] = ds
-    for s in removed:
-        old = previous.verdicts.get(id(s))
-        if old is not None:
-            for kind, name, _ in old.deps:
-                users = dependents.get((kind, name))
-                if users is not None and s in users:
-                    users.remove(s)
-    for v in resolver.verdicts.values():
-        for kind, name, _ in v.deps:
-            users = dependents.setdefault((kind, name), [])
-            if v.stmt not in users:
-                users.append(v.stmt)
-    file_diags = [d for f in built for d in f.diagnostics]
+    if dependents is not None:
+        _update_dependents(dependents, previous, removed, resolver.verdicts.values())
+    file_diags = [*empty_file_diagnostics(built), *(d for f in built for d in f.diagnostics)]
     resolver.verdicts = verdicts
+    rules = _insert_rules(kept, fresh)
     return _finish(
         resolver,
         by_type,
-        rules,
+        rules if rules is not None else [*kept, *fresh],
         discarded,
         file_diags,
         owned,
         tuple(f.path for f in built),
         inline,
+        presorted=rules is not None,
     )
 
 
-def dependents_of(policy: Policy) -> dict[tuple[str, str], list[Statement]]:
-    """The reverse index of a policy's verdicts: name -> statements whose verdict looked it up."""
-    index: dict[tuple[str, str], list[Statement]] = {}
-    for v in policy.verdicts.values():
+def _update_dependents(
+    dependents: Dependents, previous: Policy, removed: Sequence[Statement], new: Iterable[Verdict]
+) -> None:
+    """Keep the reverse index in step with a patch: drop what removed statements looked up,
+    add what the new verdicts look up."""
+    for s in removed:
+        old = previous.verdicts.get(id(s))
+        if old is not None:
+            for kind, name, _ in old.deps:
+                users = dependents.get((kind, name))
+                if users is not None:
+                    users.pop(id(s), None)
+    for v in new:
         for kind, name, _ in v.deps:
-            index.setdefault((kind, name), []).append(v.stmt)
+            dependents.setdefault((kind, name), {})[id(v.stmt)] = v.stmt
+
+
+_NO_USERS: Dependents = {}
+
+
+@cache
+def referenced_kinds() -> frozenset[str]:
+    """The statement types some *Ref parameter names. TTLSRule is not one: an edit that
+    replaces only rules needs no reverse index (a one-rule edit of 50,000 rules saves
+    building one with 350,000 entries)."""
+    return frozenset(
+        p.target
+        for spec in statements().values()
+        for p in spec.params.values()
+        if p.is_ref and p.target is not None
+    )
+
+
+# Up to this many re-judged rules are put in place one by one; more are sorted with the rest.
+_INSERT_MAX = 256
+
+
+def _insert_rules(kept: list[TTLSRule], fresh: list[TTLSRule]) -> list[TTLSRule] | None:
+    """``kept`` (in match order) with ``fresh`` put in place; None when a full sort is due.
+
+    Computing the order key of each of 50,000 rules costs more than the rest of a one-rule
+    patch; a binary search needs it for log n of them. A full sort is due when the new
+    keys tie with a neighbour's (names equal in the EBCDIC collation): the order of ties
+    is then that of a full merge.
+    """
+    if len(fresh) > _INSERT_MAX:
+        return None
+    rules = kept
+    for r in sorted(fresh, key=rule_order_key):
+        key = rule_order_key(r)
+        at = bisect.bisect_left(rules, key, key=rule_order_key)
+        if (at < len(rules) and rule_order_key(rules[at]) == key) or (
+            at > 0 and rule_order_key(rules[at - 1]) == key
+        ):
+            return None
+        rules.insert(at, r)
+    return rules
+
+
+def dependents_of(policy: Policy) -> Dependents:
+    """The reverse index of a policy's verdicts: name -> statements whose verdict looked it up."""
+    index: Dependents = {}
+    empty: dict[int, Statement] = {}
+    for key, v in policy.verdicts.items():  # the verdict's key is id(v.stmt)
+        stmt = v.stmt
+        for kind, name, _ in v.deps:
+            users = index.get((kind, name), empty)
+            if users is empty:
+                users = index[(kind, name)] = {}
+            users[key] = stmt
     return index
+
+
+def latin1_diagnostics(src: SourceText) -> list[Diagnostic]:
+    """W313 once for a file with bytes that are not UTF-8, at the first such line (issue 9:
+    296 W313s for one binary file told nothing the first did not)."""
+    lines = src.latin1_lines
+    if not lines:
+        return []
+    more = f" (on {len(lines)} lines; the first is here)" if len(lines) > 1 else ""
+    return [
+        Diagnostic.make(
+            "W313",
+            SourceLoc(src.path, lines[0], 1),
+            f"bytes that are not UTF-8 were read as Latin-1{more}",
+        )
+    ]
 
 
 def build_source(src: SourceText) -> BuiltFile:
     """Scan, nest and build one decoded file."""
     raw = parse_blocks(src.path, src.text)
     built = build_file(raw)
-    for n in src.latin1_lines:
-        built.diagnostics.append(
-            Diagnostic.make(
-                "W313", SourceLoc(src.path, n, 1), "bytes that are not UTF-8 were read as Latin-1"
-            )
-        )
+    built.diagnostics.extend(latin1_diagnostics(src))
     return built
 
 

@@ -52,7 +52,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from pagent.policy.source import SourceText, decode
+from pagent.policy.source import SourceText, read_source
 
 COMMENT: Final = ";"  # PROFILE.TCPIP's comment character (§4.4)
 
@@ -232,8 +232,8 @@ def read_profile(file: Path, path: str | None = None) -> Profile:
     """Read and parse a member. ``path`` names it in problems (default: the file).
 
     Raises OSError when the file cannot be read (missing data set or member, a data set
-    given without its member); the bytes are decoded as :func:`pagent.policy.source.decode`
-    does (UTF-8, else Latin-1 byte by byte; CRLF; byte-order marks).
+    given without its member, not a regular text file: :func:`pagent.policy.source.read_source`);
+    the bytes are decoded as :func:`pagent.policy.source.decode` does (UTF-8, else Latin-1
+    byte by byte; CRLF; byte-order marks).
     """
-    name = str(file) if path is None else path
-    return parse_profile(decode(file.read_bytes(), name))
+    return parse_profile(read_source(file, path))  # a regular text file only (issue 13 §4)

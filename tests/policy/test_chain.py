@@ -437,7 +437,7 @@ def test_crlf_and_bom_main_file_is_read(tmp_path):
 
 
 def test_unreadable_main_file_raises_oserror(tmp_path):
-    with pytest.raises(OSError, match="No such file"):
+    with pytest.raises(OSError, match="not found"):
         load_chain(tmp_path / "etc/pagent.conf", tmp_path)
 
 
@@ -678,7 +678,7 @@ def test_directory_named_as_policy_file_gives_c501(tmp_path):
     chain = chain_of(tmp_path, "TTLSConfig /etc/dir\n")
     [d] = chain.diagnostics
     assert d.code.id == "C501"
-    assert "not a file" in d.message
+    assert "is a directory, not a regular file" in d.message
 
 
 def test_unreadable_image_file_gives_c501(tmp_path, monkeypatch):
@@ -737,3 +737,65 @@ def test_unsupported_codepage_warns_and_falls_back(tmp_path: Path) -> None:
     assert chain.main is not None
     assert chain.main.codepage == "IBM-1047"
     assert [d.code.id for d in chain.diagnostics] == ["C508"]
+
+
+# --- bad paths in the chain: a located C501, never an exception (issue 13 §4) ---------------
+def _bad_path(root: Path, kind: str) -> str:
+    """A z/OS path under ``root`` that names something PAGENT cannot read as a file."""
+    import os
+
+    if kind == "nul":
+        return "/etc/bad\0name"
+    target = root / "etc" / kind
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "loop":
+        target.symlink_to(target)
+    else:
+        target.mkdir()
+    return f"/etc/{kind}"
+
+
+_REASONS = {
+    "nul": "has a NUL byte in its name",
+    "fifo": "is a FIFO, not a regular file",
+    "loop": "is a symbolic link loop",
+    "dir": "is a directory, not a regular file",
+}
+
+
+@pytest.mark.parametrize("kind", list(_REASONS))
+def test_a_bad_image_file_path_is_c501_at_its_operand(tmp_path, kind):
+    bad = _bad_path(tmp_path, kind)
+    chain = chain_of(tmp_path, f"TcpImage TCPIP1 {bad}\n")
+    [d] = chain.diagnostics
+    assert d.code.id == "C501"
+    assert (d.loc.line, d.loc.col) == (1, 17)
+    assert _REASONS[kind] in d.message
+
+
+@pytest.mark.parametrize("kind", list(_REASONS))
+def test_a_bad_policy_path_in_an_image_file_is_c501_there(tmp_path, kind):
+    bad = _bad_path(tmp_path, kind)
+    put(tmp_path, "etc/img", f"# image\nTTLSConfig {bad}\n")
+    chain = chain_of(tmp_path, "TcpImage TCPIP1 /etc/img\n")
+    [d] = chain.diagnostics
+    assert d.code.id == "C501"
+    assert d.loc == (str(tmp_path / "etc/img"), 2, 12)
+    assert _REASONS[kind] in d.message
+
+
+@pytest.mark.parametrize("kind", list(_REASONS))
+def test_a_bad_common_file_path_is_c501_at_its_operand(tmp_path, kind):
+    bad = _bad_path(tmp_path, kind)
+    chain = chain_of(tmp_path, f"TTLSConfig /etc/p\nCommonTTLSConfig {bad}\n", p="")
+    assert [(d.code.id, d.loc.line, d.loc.col) for d in chain.diagnostics] == [("C501", 2, 18)]
+
+
+def test_an_image_file_that_is_binary_is_c501_not_text(tmp_path):
+    put(tmp_path, "etc/img", b"\x7fELF" + b"\0" * 3000)
+    chain = chain_of(tmp_path, "TcpImage TCPIP1 /etc/img\n")
+    [d] = chain.diagnostics
+    assert d.code.id == "C501"
+    assert "is not a text file" in d.message

@@ -28,7 +28,8 @@ EXPECTED: dict[str, tuple[int, set[tuple[str, int]]]] = {
     "seed-appendix-WG31-TCPIP1.policy": (0, set()),
     "ibm-wsc-zcee-db2-nca-generated.policy": (0, set()),
     "colinpaicemq-EasyATTLS-generated.policy": (0, set()),
-    "colinpaicemq-ADCD-PAGENTCO-common-empty.policy": (0, set()),
+    # Empty: on its own it is a policy with no rule (W340); as the ADCD common file it is not.
+    "colinpaicemq-ADCD-PAGENTCO-common-empty.policy": (0, {("W340", 1)}),
     "colinpaicemq-ADCD-PAGENTTN-v1.policy": (0, set()),
     # The stray 'h' after the BOM on the last line, and TNEA has no key ring.
     "colinpaicemq-ADCD-PAGENTTN-v2.policy": (0, {("W314", 65), ("W310", 44)}),

@@ -607,7 +607,7 @@ def test_cli_rejected_policy_exits_1_with_no_policies(tmp_path, capsys):
 def test_cli_unreadable_file_exits_2(tmp_path, capsys):
     """A missing file is a usage error, as for ``pagent check``."""
     assert main(["search", "-t", str(tmp_path / "missing.policy")]) == 2
-    assert "cannot read" in capsys.readouterr().err
+    assert "missing.policy not found" in capsys.readouterr().err
 
 
 def test_cli_without_path_needs_the_service(tmp_path, capsys):
