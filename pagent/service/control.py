@@ -188,7 +188,14 @@ class ControlServer:
                 except ProtocolError as exc:
                     client.send(protocol.error_reply(None, str(exc)))
                     continue
-                await self._dispatch(client, req)
+                try:
+                    await self._dispatch(client, req)
+                except Exception as exc:  # noqa: BLE001 - every request is answered (issue 13 §6)
+                    structlog.get_logger("pagent.control").error(
+                        "control_request_failed", op=req.op, error=repr(exc)[:200]
+                    )
+                    reason = f"the service failed on this request: {type(exc).__name__}"
+                    client.send(protocol.error_reply(req.id, reason))
                 with contextlib.suppress(ConnectionError):
                     await writer.drain()
         except ConnectionError:

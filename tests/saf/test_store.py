@@ -99,3 +99,18 @@ def test_permit_access_levels_compare_in_racf_order(empty_store: SafStore):
 def test_put_ring_refuses_a_ring_that_does_not_exist(empty_store: SafStore):
     with pytest.raises(SafError, match="does not exist"):
         empty_store.put_ring(Ring("USER1", "B", (Connection("USER1", "X", "PERSONAL"),)))
+
+
+@pytest.mark.parametrize("bad", ["\ud800", "a\x00b", "tab\there", "\x7f"], ids=repr)
+def test_the_store_refuses_names_it_cannot_hold(empty_store: SafStore, bad: str):
+    """A label, ring name or user id that UTF-8 cannot carry, or with a control character,
+    is a SafError naming it escaped (issue 13 §6), and the index is not written."""
+    with pytest.raises(SafError, match="cannot be stored"):
+        empty_store.add_ring(f"USER{bad}", "ring")
+    with pytest.raises(SafError, match=r"ring name '.*' cannot be stored"):
+        empty_store.add_ring("USER1", bad)
+    with pytest.raises(SafError, match="cannot be stored"):
+        empty_store.permit(f"IRR.{bad}", "USER1", "READ")
+    with pytest.raises(SafError, match="cannot be stored"):
+        empty_store.connect_group("USER1", bad)
+    assert not empty_store.index.exists()
