@@ -50,6 +50,10 @@ class SafError(Exception):
     """A store operation that RACF would refuse (the command layer turns it into a message)."""
 
 
+class SafIndexError(SafError):
+    """``var/saf/saf.json`` exists but is no index the store wrote."""
+
+
 @dataclass(frozen=True, slots=True)
 class Certificate:
     """A certificate profile: owner (user id, CERTAUTH or SITE), label, files, status."""
@@ -186,8 +190,34 @@ class SafStore:
             return
         stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
         if stamp != self._stamp:
-            self._state = _decode(json.loads(self.index.read_text("utf-8")))
+            self._state = self._load()
             self._stamp = stamp
+
+    def _load(self) -> _State:
+        """The index as written by :meth:`_save`; SafIndexError for anything else.
+
+        A damaged index crashed ``pagent serve`` with a traceback (issue 13 §7): whatever
+        the file holds, the error names it and says what to do.
+        """
+        try:
+            data = json.loads(self.index.read_text("utf-8"))
+            if not isinstance(data, dict):
+                raise SafError("not a JSON object")
+            return _decode(data)
+        except json.JSONDecodeError as exc:
+            reason = f"not JSON ({exc.msg}, line {exc.lineno})"
+        except UnicodeDecodeError:
+            reason = "not UTF-8 text"
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+        except SafError as exc:
+            reason = str(exc)
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+            reason = f"not the store's layout ({type(exc).__name__}: {exc})"
+        raise SafIndexError(
+            f"{self.index}: the SAF store's index cannot be read: {reason}; restore it, or "
+            "move it away to start with an empty RACF database"
+        )
 
     def _save(self, state: _State) -> None:
         self.base.mkdir(parents=True, exist_ok=True)
@@ -432,7 +462,7 @@ def _encode(state: _State) -> dict[str, object]:
 
 def _decode(data: dict[str, object]) -> _State:
     if data.get("format") != _FORMAT:
-        raise SafError(f"unknown SAF store format {data.get('format')!r}")
+        raise SafError(f"unknown SAF store format {str(data.get('format'))[:20]!r}")
     certs = cast(list[dict[str, object]], data.get("certificates", []))
     rings = cast(list[dict[str, object]], data.get("rings", []))
     permits = cast(list[dict[str, str]], data.get("permits", []))

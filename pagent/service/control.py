@@ -47,6 +47,9 @@ class Handler(Protocol):
         """The installed policy in pasearch -t layout."""
 
 
+CLOSE_GRACE = 0.5  # seconds a closing server gives its clients to take their last replies
+
+
 @dataclass(eq=False)
 class _Client:
     writer: asyncio.StreamWriter
@@ -68,6 +71,11 @@ class _Client:
         if not self.closed:
             self.closed = True
             self.writer.close()
+
+    def abort(self) -> None:
+        """Close at once, dropping what the client has not read."""
+        self.closed = True
+        self.writer.transport.abort()
 
 
 def peer_uid(writer: asyncio.StreamWriter) -> int | None:
@@ -143,7 +151,14 @@ class ControlServer:
         for c in list(self.clients):
             c.close()
         if self._tasks:
-            await asyncio.wait(self._tasks, timeout=5)
+            await asyncio.wait(self._tasks, timeout=CLOSE_GRACE)
+        # A client that reads has had what was sent to it (PAGENT's purge messages); one
+        # that never reads keeps its handler waiting for buffer space for ever: SIGTERM
+        # took 5.1 s and ended in a CancelledError traceback (issue 13 §7).
+        for c in list(self.clients):
+            c.abort()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=CLOSE_GRACE)
         if self._server is not None:
             await self._server.wait_closed()
         with contextlib.suppress(FileNotFoundError):

@@ -1,12 +1,18 @@
 """A real ``pagent serve`` under the bad requests, signals and stale state of issue 13.
 
 §6: every request on the control socket gets a reply, and the connection stays open.
+§7: extra stop signals, a damaged SAF index or run directory, a client that never reads.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
+import subprocess
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,8 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pagent.saf.store import SafStore
-from tests.e2e.conftest import Service
-from tests.e2e.test_service import exchange
+from tests.e2e.conftest import Service, pagent
+from tests.e2e.test_service import exchange, running_pagent
 
 pytestmark = pytest.mark.e2e
 
@@ -130,3 +136,101 @@ def exchange_socket(service: Service) -> socket.socket:
     sock.connect(str(service.socket))
     sock.settimeout(10)
     return sock
+
+
+# --- §7: signals, stale state, stuck clients ------------------------------------------------
+def burst(pid: int, seconds: float = 3.0) -> None:
+    """SIGTERM, then SIGTERM and SIGINT every 2 ms until ``pid`` is gone (or ``seconds``):
+    some land while the service is stopping, whatever that takes."""
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        time.sleep(0.002)
+        try:
+            os.kill(pid, signal.SIGINT if int(time.monotonic() * 1000) % 2 else signal.SIGTERM)
+        except ProcessLookupError:
+            return
+
+
+def test_more_stop_signals_while_stopping_are_ignored(service: Service) -> None:
+    """A burst of SIGTERM and SIGINT: the service stops in order once, exits 0, and leaves
+    neither its pid file nor its socket."""
+    running_pagent(service)
+    service.killed = True  # this test stops it
+    burst(service.pid)
+    code = service.process.wait(10)
+    assert code == 0, service.stderr_text()
+    run = service.root / "var" / "run"
+    assert not (run / "pagent.pid").exists()
+    assert not (run / "pagent.sock").exists()
+    assert "Traceback" not in service.stderr_text()
+    assert service.log_text().count("service_stopping") == 1
+
+
+def test_sigterm_with_a_client_that_never_reads_stops_promptly(service: Service) -> None:
+    """A client that sends requests and reads none of the replies (the service's send
+    buffer full, its task waiting for the client) does not hold up SIGTERM: exit 0 within
+    2 s, no traceback."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.connect(str(service.socket))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        request = b'{"id": 1, "op": "command", "text": "HELP"}\n'
+        sock.sendall(request * 400)  # about 800 KB of replies, past every buffer, under 1 MiB
+        time.sleep(0.5)  # the service has answered what it could and waits on the client
+        assert service.answers()
+        start = time.monotonic()
+        code = service.terminate()
+        took = time.monotonic() - start
+    assert code == 0, service.stderr_text()
+    assert took < 2.0, f"{took:.1f} s from SIGTERM to exit"
+    assert "Traceback" not in service.stderr_text()
+    assert "CancelledError" not in service.stderr_text()
+
+
+def serve_fails(root: Path) -> subprocess.CompletedProcess[str]:
+    """``pagent serve --root ROOT`` that must end by itself at once."""
+    return pagent("serve", "--root", str(root), timeout=30)
+
+
+BAD_SAF_INDEXES = [
+    ("not JSON", "{ this is not json"),
+    ("not an object", "[1, 2, 3]\n"),
+    ("unknown format", '{"format": 99}\n'),
+    ("a certificate without its fields", '{"format": 1, "certificates": [{"owner": "U"}]}\n'),
+    ("wrong types", '{"format": 1, "rings": 5}\n'),
+    ("binary", "\udcff\udcfe"),
+]
+
+
+@pytest.mark.parametrize(
+    "text", [t for _, t in BAD_SAF_INDEXES], ids=[w for w, _ in BAD_SAF_INDEXES]
+)
+def test_a_damaged_saf_index_is_a_one_line_error(root: Path, text: str) -> None:
+    """An invalid var/saf/saf.json: exit 1, one line naming the file and the remedy, and no
+    pid file or socket left."""
+    index = root / "var" / "saf" / "saf.json"
+    index.parent.mkdir(parents=True, exist_ok=True)
+    index.write_bytes(text.encode("utf-8", "surrogateescape"))
+    done = serve_fails(root)
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("pagent serve: "), lines
+    assert str(index) in lines[0]
+    assert "Traceback" not in done.stderr
+    assert not (root / "var" / "run" / "pagent.pid").exists()
+    assert not (root / "var" / "run" / "pagent.sock").exists()
+
+
+@pytest.mark.parametrize("name", ["pagent.pid", "pagent.sock", "pagent.lock"])
+def test_a_directory_in_place_of_a_run_file_is_a_one_line_error(root: Path, name: str) -> None:
+    """A directory where var/run/pagent.pid, pagent.sock or pagent.lock should be: exit 1
+    and one line naming it; the directory is left alone."""
+    (root / "var" / "run" / name).mkdir(parents=True)
+    done = serve_fails(root)
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert str(root / "var" / "run" / name) in lines[0]
+    assert "Traceback" not in done.stderr
+    assert (root / "var" / "run" / name).is_dir()

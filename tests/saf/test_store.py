@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from pagent.saf.store import Connection, Ring, SafError, SafStore
+from pagent.saf.store import Connection, Ring, SafError, SafIndexError, SafStore
 
 from .conftest import Clock
 
@@ -114,3 +114,30 @@ def test_the_store_refuses_names_it_cannot_hold(empty_store: SafStore, bad: str)
     with pytest.raises(SafError, match="cannot be stored"):
         empty_store.connect_group("USER1", bad)
     assert not empty_store.index.exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (b"{ not json", "not JSON"),
+        (b"[1, 2]", "not a JSON object"),
+        (b'{"format": 99}', "unknown SAF store format"),
+        (b'{"format": 1, "certificates": [{"owner": "U"}]}', "not the store's layout"),
+        (b'{"format": 1, "rings": 5}', "not the store's layout"),
+        (b"\xff\xfe", "not UTF-8"),
+    ],
+    ids=["not-json", "not-object", "format", "missing-field", "wrong-type", "binary"],
+)
+def test_a_damaged_index_is_one_error_naming_the_file(tmp_path: Path, text: bytes, reason: str):
+    """Issue 13 §7: whatever var/saf/saf.json holds, opening the store gives SafIndexError
+    naming the file, the reason and the remedy, never a JSON or Python error."""
+    index = tmp_path / "var" / "saf" / "saf.json"
+    index.parent.mkdir(parents=True)
+    index.write_bytes(text)
+    with pytest.raises(SafIndexError) as caught:
+        SafStore(tmp_path)
+    message = str(caught.value)
+    assert message.startswith(f"{index}: the SAF store's index cannot be read: ")
+    assert reason in message
+    assert "move it away" in message
+    assert "\n" not in message
