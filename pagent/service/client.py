@@ -19,6 +19,14 @@ class ServiceError(RuntimeError):
     """No service could be reached, or it broke the protocol."""
 
 
+class NoServiceError(ServiceError):
+    """Nothing listens at the socket: no service runs there (the connection was never made).
+
+    A connection that was made and then lost is a plain :class:`ServiceError`: the service
+    was there, and saying "no service" would send the user looking in the wrong place.
+    """
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
     """The reply to one request: its lines (dicts as sent) and end status."""
@@ -48,8 +56,9 @@ class ControlClient:
             self._sock.connect(str(path))
         except OSError as exc:
             self._sock.close()
-            raise ServiceError(f"no pagent service at {path}: {exc.strerror or exc}") from None
+            raise NoServiceError(f"no pagent service at {path}: {exc.strerror or exc}") from None
         self._buf = b""
+        self._lines: deque[bytes] = deque()
         self._next_id = 0
         self.messages: deque[dict[str, Any]] = deque()
 
@@ -73,22 +82,28 @@ class ControlClient:
         return self._next_id
 
     def _read(self, deadline: float) -> dict[str, Any] | None:
-        while b"\n" not in self._buf:
+        while not self._lines:
             left = deadline - time.monotonic()
             if left <= 0:
                 return None
             self._sock.settimeout(left)
             try:
-                chunk = self._sock.recv(65536)
+                chunk = self._sock.recv(1 << 20)
             except TimeoutError:
                 return None
             except OSError as exc:
                 raise ServiceError(f"lost the pagent service: {exc.strerror or exc}") from None
             if not chunk:
                 raise ServiceError("the service closed the connection")
-            self._buf += chunk
-        line, _, self._buf = self._buf.partition(b"\n")
-        obj: dict[str, Any] = json.loads(line)
+            # Split once per chunk: a reply of a million lines must not copy the buffer per line.
+            *complete, self._buf = (self._buf + chunk).split(b"\n")
+            self._lines.extend(complete)
+        try:
+            obj: dict[str, Any] = json.loads(self._lines.popleft())
+        except ValueError:
+            raise ServiceError("the service sent a line that is not JSON") from None
+        if not isinstance(obj, dict):
+            raise ServiceError("the service sent a line that is not a JSON object")
         return obj
 
     def _reply(self, req_id: int) -> dict[str, Any] | Reply:
@@ -107,6 +122,7 @@ class ControlClient:
                 continue
             elif kind == "line":
                 lines.append(obj)
+                deadline = time.monotonic() + self.timeout  # a long reply that moves is alive
             elif kind == "end":
                 return Reply(lines, str(obj.get("status")))
             else:

@@ -14,6 +14,7 @@ import os
 import pwd
 import socket
 import struct
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,7 +44,7 @@ class Handler(Protocol):
     def status(self) -> dict[str, Any]:
         """The system's status for the ``status`` reply."""
 
-    def pasearch(self, image: str | None, rule: str | None) -> CommandResult:
+    async def pasearch(self, image: str | None, rule: str | None) -> CommandResult:
         """The installed policy in pasearch -t layout."""
 
 
@@ -66,6 +67,30 @@ class _Client:
             return False
         self.writer.write(protocol.encode(obj))
         return True
+
+    async def reply(self, obj: dict[str, Any]) -> bool:
+        """Send one object of a reply, paced to the client's reading (issue 13 §2).
+
+        A reply may be far larger than the backlog limit (``pasearch`` of 50,000 rules): it
+        is written as fast as the client reads, so a client that reads gets all of it. A
+        client that takes nothing for :data:`protocol.REPLY_STALL` seconds is dropped.
+        """
+        if self.closed:
+            return False
+        transport = self.writer.transport
+        self.writer.write(protocol.encode(obj))
+        left = transport.get_write_buffer_size()
+        stalled_since = time.monotonic()
+        while left > protocol.REPLY_PACE and not self.closed:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.writer.drain(), 0.25)
+            now_left = transport.get_write_buffer_size()
+            if now_left < left:
+                stalled_since = time.monotonic()
+            elif time.monotonic() - stalled_since > protocol.REPLY_STALL:
+                self.close()
+            left = now_left
+        return not self.closed
 
     def close(self) -> None:
         if not self.closed:
@@ -235,11 +260,12 @@ class ControlServer:
                 result = await self.handler.command(str(req.fields["text"]))
             else:
                 image, rule = req.fields.get("image"), req.fields.get("rule")
-                result = self.handler.pasearch(
+                result = await self.handler.pasearch(
                     image if isinstance(image, str) else None,
                     rule if isinstance(rule, str) else None,
                 )
             now = self.clock()
             for line in result.lines:
-                client.send(protocol.line_reply(req.id, line, now))
-            client.send(protocol.end_reply(req.id, result.status, len(result.lines)))
+                if not await client.reply(protocol.line_reply(req.id, line, now)):
+                    return
+            await client.reply(protocol.end_reply(req.id, result.status, len(result.lines)))

@@ -11,6 +11,8 @@ from typing import Any
 
 MAX_REQUEST = 64 * 1024  # bytes in one request line
 MAX_BACKLOG = 1024 * 1024  # bytes queued to a client that does not read
+REPLY_PACE = 256 * 1024  # bytes of a reply queued before waiting for the client to read
+REPLY_STALL = 30.0  # seconds a reply waits for a client that reads nothing, then drops it
 OPS = frozenset({"command", "subscribe", "unsubscribe", "status", "pasearch", "ping"})
 
 # A message ID at the start of a line: EZZ0060I, IEE305I, EZAOP50I, $HASP100, FSUM1252
