@@ -113,6 +113,13 @@ def peer_uid(writer: asyncio.StreamWriter) -> int | None:
     return int(uid)
 
 
+def _user_name(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
 def allowed_uids(conf: Path) -> set[int]:
     """The service's own uid, plus those ``ROOT/etc/service.conf`` grants (allow-user)."""
     uids = {os.getuid()}
@@ -205,7 +212,12 @@ class ControlServer:
         uid = peer_uid(writer)
         if uid is not None and uid not in set(self.allowed()):
             structlog.get_logger("pagent.control").warning("control_client_refused", uid=uid)
-            client.send(protocol.error_reply(None, f"uid {uid} is not allowed to use this service"))
+            who = _user_name(uid)
+            reason = (
+                f"user {who} (uid {uid}) is not allowed to use this service; grant it with "
+                f"'allow-user {who}' in the root's etc/service.conf"
+            )
+            client.send(protocol.error_reply(None, reason, code=protocol.REFUSED))
             client.close()
             return
         self.clients.add(client)

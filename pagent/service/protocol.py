@@ -13,6 +13,7 @@ MAX_REQUEST = 64 * 1024  # bytes in one request line
 MAX_BACKLOG = 1024 * 1024  # bytes queued to a client that does not read
 REPLY_PACE = 256 * 1024  # bytes of a reply queued before waiting for the client to read
 REPLY_STALL = 30.0  # seconds a reply waits for a client that reads nothing, then drops it
+REFUSED = "not-allowed"  # the ``code`` of the error reply that refuses a user
 OPS = frozenset({"command", "subscribe", "unsubscribe", "status", "pasearch", "ping"})
 
 # A message ID at the start of a line: EZZ0060I, IEE305I, EZAOP50I, $HASP100, FSUM1252
@@ -160,6 +161,9 @@ def message(text: str, time: datetime) -> dict[str, Any]:
     }
 
 
-def error_reply(req_id: object, reason: str) -> dict[str, Any]:
-    """An ``error`` reply."""
-    return {"id": req_id, "type": "error", "error": reason}
+def error_reply(req_id: object, reason: str, *, code: str | None = None) -> dict[str, Any]:
+    """An ``error`` reply; ``code`` tells clients what kind (``not-allowed``: refused user)."""
+    reply: dict[str, Any] = {"id": req_id, "type": "error", "error": reason}
+    if code is not None:
+        reply["code"] = code
+    return reply

@@ -2,16 +2,22 @@
 
 §6: every request on the control socket gets a reply, and the connection stays open.
 §7: extra stop signals, a damaged SAF index or run directory, a client that never reads.
+§8: a user the service does not serve is told so, with the remedy.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import pwd
 import signal
 import socket
 import subprocess
+import sys
+import tempfile
 import time
+import traceback
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pagent.saf.store import SafStore
-from tests.e2e.conftest import Service, pagent
+from tests.e2e.conftest import Launch, Service, pagent
 from tests.e2e.test_service import exchange, running_pagent
 
 pytestmark = pytest.mark.e2e
@@ -234,3 +240,122 @@ def test_a_directory_in_place_of_a_run_file_is_a_one_line_error(root: Path, name
     assert str(root / "var" / "run" / name) in lines[0]
     assert "Traceback" not in done.stderr
     assert (root / "var" / "run" / name).is_dir()
+
+
+# --- §8: a user the service does not serve ---------------------------------------------------
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="switching users needs root")
+
+
+@dataclass
+class Outcome:
+    """What a pagent command run as another user did."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+
+def pagent_as(user: str, *args: str) -> Outcome:
+    """``pagent ARGS`` run as ``user`` in a forked child that drops root.
+
+    The interpreter itself may be out of the user's reach (a pyenv under /root), so the
+    child runs the CLI in the test's own process image, every module it needs imported
+    before the fork.
+    """
+    import console.main
+    import console.script  # noqa: F401
+    import pagent.commands.search  # noqa: F401
+    from pagent import cli
+
+    entry = pwd.getpwnam(user)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        child = os.fork()
+        if child == 0:  # pragma: no cover - runs in the child
+            code = 99
+            try:
+                os.setgroups([])
+                os.setgid(entry.pw_gid)
+                os.setuid(entry.pw_uid)
+                os.chdir("/")
+                os.dup2(out.fileno(), 1)
+                os.dup2(err.fileno(), 2)
+                sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
+                sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
+                code = cli.main(list(args))
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 98
+            except BaseException:  # noqa: BLE001 - shown to the test as a traceback
+                traceback.print_exc()
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        _, status = os.waitpid(child, 0)
+        out.seek(0)
+        err.seek(0)
+        return Outcome(
+            os.waitstatus_to_exitcode(status),
+            out.read().decode("utf-8", "replace"),
+            err.read().decode("utf-8", "replace"),
+        )
+
+
+def assert_told_about_access(outcome: Outcome, root: Path) -> None:
+    """The message says what happened and how to grant access, and nothing else."""
+    text = outcome.stderr
+    assert "Traceback" not in text, text
+    assert "no pagent service" not in text, text
+    assert "no running pagent service" not in text, text
+    assert "nobody" in text, text
+    assert "allow-user nobody" in text, text
+    assert str(root / "etc" / "service.conf") in text, text
+    assert len(text.strip().splitlines()) == 1, text
+
+
+@needs_root
+@pytest.mark.parametrize("no_start", [True, False], ids=["no-start", "may-start"])
+def test_console_of_a_user_without_access_is_told_why_and_starts_nothing(
+    root: Path, launch: Launch, no_start: bool
+) -> None:
+    """Socket mode 0600 (no grant): the console says access is denied, with the remedy,
+    exits 3, and never starts a second service (it tried, as nobody, and failed with
+    "Permission denied: '/usr/bin/python3'")."""
+    root.parent.chmod(0o755)
+    service = launch()
+    options = ["--no-start"] if no_start else []
+    outcome = pagent_as("nobody", "console", "--root", str(root), *options, "-c", "D TCPIP")
+    assert outcome.code == 3, outcome
+    assert_told_about_access(outcome, root)
+    assert "started" not in outcome.stderr
+    assert (root / "var" / "run" / "pagent.pid").read_text("ascii").strip() == str(service.pid)
+    assert service.answers()
+
+
+@needs_root
+def test_console_refused_by_the_service_is_told_why(root: Path, launch: Launch) -> None:
+    """A grant for another user opens the socket (0666): nobody connects and the service
+    refuses it. The console says so, with the remedy, and starts nothing."""
+    root.parent.chmod(0o755)
+    (root / "etc" / "service.conf").write_text("allow-user daemon\n", "utf-8")
+    service = launch()
+    outcome = pagent_as("nobody", "console", "--root", str(root), "-c", "D TCPIP")
+    assert outcome.code == 3, outcome
+    assert_told_about_access(outcome, root)
+    assert "not allowed" in outcome.stderr
+    assert service.wait_log("control_client_refused")
+
+
+@needs_root
+@pytest.mark.parametrize("grant_other", [False, True], ids=["socket-0600", "refused"])
+def test_search_of_a_user_without_access_is_told_why(
+    root: Path, launch: Launch, grant_other: bool
+) -> None:
+    """``pagent search -t`` as a user the service does not serve: the reason and the
+    remedy, exit 2, not "no running pagent service"."""
+    root.parent.chmod(0o755)
+    if grant_other:
+        (root / "etc" / "service.conf").write_text("allow-user daemon\n", "utf-8")
+    launch()
+    outcome = pagent_as("nobody", "search", "-t", "--root", str(root))
+    assert outcome.code == 2, outcome
+    assert_told_about_access(outcome, root)
