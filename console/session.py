@@ -81,7 +81,7 @@ class ConsoleClient(ControlClient):
     def drain(self) -> list[dict[str, Any]]:
         """The messages that have arrived, without waiting."""
         while True:
-            if b"\n" not in self._buf:
+            if not self._lines:  # complete lines already read come first, then the socket
                 readable, _, _ = select.select([self._sock], [], [], 0)
                 if not readable:
                     break

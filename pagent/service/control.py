@@ -242,6 +242,8 @@ class ControlServer:
                     continue
                 try:
                     await self._dispatch(client, req)
+                except ConnectionError:
+                    raise  # the client went away: nobody to answer
                 except Exception as exc:  # noqa: BLE001 - every request is answered (issue 13 §6)
                     structlog.get_logger("pagent.control").error(
                         "control_request_failed", op=req.op, error=repr(exc)[:200]
