@@ -173,12 +173,15 @@ def test_drain_hands_over_every_message_that_arrived_in_one_chunk(tmp_path: Path
     sock_dir = Path(tempfile.mkdtemp(prefix="pg", dir="/tmp"))
     running = Running(sock_dir / "pagent.sock")
     try:
-        with ConsoleClient(running.path, timeout=5) as client:
+        client = ConsoleClient(running.path, timeout=5)
+        try:
             client.subscribe()
             for n in range(3):
                 running.broadcast(f"EZZ000{n}I MESSAGE {n}")
             time.sleep(0.3)  # all three are in the socket before the client reads
             texts = [m["text"] for m in client.receive_all(5)]
+        finally:
+            client.close()
         assert texts == [f"EZZ000{n}I MESSAGE {n}" for n in range(3)]
     finally:
         running.stop()
