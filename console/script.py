@@ -33,7 +33,10 @@ Choices (issue 4 §3, ecosystem-anchors §2.6, pagent-ops §0.1):
   received after the previous command was sent, in arrival order, and each message
   satisfies one WAIT at most (``WAIT EZD1586I`` twice waits for two of them, one per
   stack). A message matches by its ``msgid`` or by the first word of its text. The
-  default wait is 30 s (z/OSMF's detect-time, HercControl's timeout).
+  default wait is 30 s (z/OSMF's detect-time, HercControl's timeout), the longest a day.
+* **Too long to send:** a command whose request would pass the service's 64 KiB limit is
+  refused before it is sent (one short line on standard error, ``rejected`` in JSON) and
+  counts as a failed command: exit 1, and the session goes on (issue 13 §9).
 * **--json:** one JSON object per command or WAIT, nothing else on standard output:
   ``{"command": line as typed, "status": ..., "messages": [{"id", "text", "time"}]}``.
   A command's status is the service's (``ok``, ``failed``, ``rejected``) and its messages
@@ -55,6 +58,7 @@ from typing import Any, Final, TextIO
 
 from console.session import ConsoleClient
 from pagent.service.client import ServiceError
+from pagent.service.protocol import MAX_REQUEST
 
 EXIT_OK: Final = 0
 EXIT_FAILED: Final = 1
@@ -64,6 +68,14 @@ EXIT_NO_SERVICE: Final = 3
 
 DEFAULT_WAIT: Final = 30.0
 """Seconds a WAIT without a time waits (issue 4 §3)."""
+
+MAX_WAIT: Final = 86400.0
+"""The longest WAIT: a day. Ten billion seconds ended in an OverflowError from select
+(issue 13 §9); a script that needs longer is waiting for something that will not come."""
+
+MAX_COMMAND: Final = MAX_REQUEST - 256
+"""Bytes a command may take in its request (JSON-escaped), leaving room for the request's
+id and keys: a longer request is refused by the service, which closes the connection."""
 
 # A message ID: 4-10 of A-Z 0-9 $ # @, not starting with a digit, with a digit in it
 # (EZD1586I, $HASP373, EZAOP50I, FSUM1252). "WAIT 30" or "WAIT PAGENT" is a mistake.
@@ -115,8 +127,28 @@ def parse_line(line: str, where: str) -> Step | None:
     if len(words) == 3:
         if not _SECONDS.fullmatch(words[2]):
             raise ScriptError(f"{where}: WAIT: {words[2]!r} is no number of seconds")
-        seconds = float(words[2])
+        seconds = float(words[2])  # "9" * 5000 reads as inf: past the bound too
+        if seconds > MAX_WAIT:
+            raise ScriptError(
+                f"{where}: WAIT: {_shortened(words[2], 20)} seconds is more than a day "
+                f"(at most {MAX_WAIT:g})"
+            )
     return Wait(msgid, seconds, text, where)
+
+
+def _shortened(text: str, limit: int) -> str:
+    """``text``, or its first ``limit`` characters and an ellipsis."""
+    return text if len(text) <= limit else f"{text[:limit]}..."
+
+
+def oversized(text: str) -> int | None:
+    """The size of a command too long to send in one request, or None when it fits.
+
+    Measured as the client writes it (JSON with non-ASCII escaped), so the check holds
+    for every text.
+    """
+    size = len(json.dumps(text))
+    return size if size > MAX_COMMAND else None
 
 
 def _comment(text: str) -> bool:
@@ -255,6 +287,17 @@ class Runner:
     def _command(self, step: Command) -> bool:
         self._received(self.client.drain())  # before the command: shown, then forgotten
         self._since.clear()
+        if oversized(step.text) is not None:
+            # Refused here: the service would close the connection (issue 13 §9, where the
+            # session ended with exit 3 and the whole command on standard error).
+            self._json(step.text, "rejected", [])
+            self._note(
+                f"{step.where}: the command ({len(step.text):,} characters, "
+                f"{_shortened(step.text, 20)}) is longer than the 64 KiB a request may "
+                "hold; not sent"
+            )
+            self._fail(EXIT_FAILED)
+            return True
         try:
             reply = self.client.command(step.text)
         except ServiceError as exc:

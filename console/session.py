@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from pagent.service.client import ControlClient, ServiceError, socket_path
+from pagent.service.client import AccessDeniedError, ControlClient, ServiceError, socket_path
 from pagent.service.pidfile import read_pid
 
 START_TIMEOUT = 10.0
@@ -40,6 +40,11 @@ _POLL = 0.02  # seconds between connection attempts while a started service come
 
 class NoServiceError(RuntimeError):
     """No service could be reached (exit code 3 of a scripted session, issue 4 §3)."""
+
+
+class ServiceAccessError(NoServiceError):
+    """A service runs, but not for this user: the reason and remedy, and never a reason to
+    start another one (issue 13 §8: it tried, and failed with "Permission denied")."""
 
 
 class ConsoleClient(ControlClient):
@@ -76,7 +81,7 @@ class ConsoleClient(ControlClient):
     def drain(self) -> list[dict[str, Any]]:
         """The messages that have arrived, without waiting."""
         while True:
-            if b"\n" not in self._buf:
+            if not self._lines:  # complete lines already read come first, then the socket
                 readable, _, _ = select.select([self._sock], [], [], 0)
                 if not readable:
                     break
@@ -148,10 +153,15 @@ def _try_connect(path: Path) -> ConsoleClient | None:
     """
     try:
         client = ConsoleClient(path, timeout=PING_TIMEOUT)
+    except AccessDeniedError as exc:
+        raise ServiceAccessError(str(exc)) from None
     except ServiceError:
         return None
     try:
         status = client.ping()
+    except AccessDeniedError as exc:
+        client.close()
+        raise ServiceAccessError(str(exc)) from None
     except ServiceError as exc:
         client.close()
         raise NoServiceError(f"the pagent service at {path} does not answer: {exc}") from None

@@ -18,7 +18,13 @@ from pagent.policy.codes import Effect
 from pagent.policy.diagnostics import render_text
 from pagent.policy.pasearch import render_ttls
 from pagent.policy.policy import Policy
-from pagent.service.client import ControlClient, ServiceError, socket_path
+from pagent.service.client import (
+    AccessDeniedError,
+    ControlClient,
+    NoServiceError,
+    ServiceError,
+    socket_path,
+)
 
 DEFAULT_IMAGE = "TCPIP"  # the default stack name pasearch shows for a lone policy file
 EXIT_REJECTED = 1
@@ -101,12 +107,18 @@ def _from_service(root: Path, rule: str | None) -> int:
     try:
         with ControlClient(socket_path(root)) as client:
             reply = client.pasearch(rule=rule)
-    except ServiceError:
+    except NoServiceError:
         err(
             f"no running pagent service on {root} (start it with 'pagent serve'); "
             "give a policy file or pagent.conf to read files instead"
         )
         return EXIT_USAGE
+    except AccessDeniedError as exc:  # it runs, but not for this user: why, and the remedy
+        err(str(exc))
+        return EXIT_USAGE
+    except ServiceError as exc:  # it was there: say what happened, not "no service"
+        err(f"the pagent service on {root} did not complete the report: {exc}")
+        return 1
     for line in reply.texts:
         print(line)
     return 0 if reply.status == "ok" else 1

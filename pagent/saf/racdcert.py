@@ -45,6 +45,7 @@ from pagent.saf.store import (
     SafStore,
     Usage,
     normalize_owner,
+    unstorable,
 )
 
 __all__ = ["CommandResult", "execute", "join_continuations"]
@@ -100,6 +101,8 @@ def execute(store: SafStore, command: str, *, issuer: str = "IBMUSER") -> Comman
         return CommandResult(ok=False, lines=fail.lines)
     except CommandSyntaxError as problem:
         return CommandResult(ok=False, lines=(_msg("SYNTAX", detail=str(problem)),))
+    except SafError as refused:  # a name the store cannot hold, past the checks above
+        return CommandResult(ok=False, lines=(_detail(str(refused)),))
     return CommandResult(ok=True, lines=tuple(lines))
 
 
@@ -120,7 +123,14 @@ def _value(op: Operand | None, what: str) -> str:
     """The unquoted value of a keyword that needs one."""
     if op is None or op.value is None or not unquote(op.value):
         raise _missing(what)
-    return unquote(op.value)
+    return _storable(unquote(op.value), what)
+
+
+def _storable(value: str, what: str) -> str:
+    """``value``, or IKJ56702I (shown escaped) when the store cannot hold it (issue 13 §6)."""
+    if unstorable(value) is not None:
+        raise _invalid(what, repr(value))
+    return value
 
 
 def _flag(op: Operand) -> None:
@@ -593,7 +603,7 @@ def _permit(store: SafStore, ops: Sequence[Operand], issuer: str) -> list[str]:
     """PERMIT profile CLASS(FACILITY) ID(user ...) ACCESS(level) | DELETE."""
     if not ops or ops[0].value is not None:
         raise _missing("PROFILE NAME")
-    profile = unquote(ops[0].word).upper()
+    profile = _storable(unquote(ops[0].word), "PROFILE NAME").upper()
     spec = _keywords(ops[1:], {"CLASS", "ID", "ACCESS", "DELETE"})
     klass = _value(spec.get("CLASS"), "CLASS").upper()
     if klass != "FACILITY":  # the only class AT-TLS key rings need (IRR.DIGTCERT.*)
@@ -630,7 +640,7 @@ def _connect_group(store: SafStore, ops: Sequence[Operand], issuer: str) -> list
     first = ops[0]
     if first.value is not None:
         raise _CommandError(_msg("IKJ56712I", keyword=first.word.upper()))
-    users = [unquote(first.word)]
+    users = [_storable(unquote(first.word), "USERID")]
     spec = _keywords(ops[1:], {"GROUP", "AUTHORITY", "UACC", "OWNER"})
     group = _value(spec.get("GROUP"), "GROUP")
     for user in users:

@@ -35,6 +35,7 @@ from pagent.saf.store import (
     Certificate,
     Connection,
     Ring,
+    SafIndexError,
     SafStore,
     make_private_dir,
     normalize_owner,
@@ -64,7 +65,10 @@ def resolver(store: SafStore) -> KeyringResolver:
     """A resolver over ``store`` (re-reading it when another process changed it)."""
 
     def resolve(name: str, userid: str, label: str | None) -> RingMaterial:
-        return resolve_ring(store, name, userid, label)
+        try:
+            return resolve_ring(store, name, userid, label)
+        except SafIndexError as exc:  # a damaged index: the ring cannot be opened, fail closed
+            raise RingError(RC_RING_NOT_OPENED, str(exc)) from None
 
     return resolve
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -47,6 +48,10 @@ _FORMAT: Final = 1
 
 class SafError(Exception):
     """A store operation that RACF would refuse (the command layer turns it into a message)."""
+
+
+class SafIndexError(SafError):
+    """``var/saf/saf.json`` exists but is no index the store wrote."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +104,29 @@ class _State:
     rings: tuple[Ring, ...] = ()
     permits: tuple[tuple[str, str, Access], ...] = ()  # (profile, user id, access)
     groups: tuple[tuple[str, str], ...] = ()  # (user id, group)
+
+
+def unstorable(name: str) -> str | None:
+    """Why the store cannot hold ``name`` (a label, ring, user id, profile or group), or None.
+
+    The index is UTF-8 JSON and every name is shown at a console: a lone surrogate (JSON's
+    ``\\ud800`` escape, or a non-UTF-8 byte of argv) cannot be written, and a control
+    character would garble LISTRING's table (issue 13 §6).
+    """
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "it is not valid Unicode (a lone surrogate)"
+    if any(unicodedata.category(ch) == "Cc" for ch in name):
+        return "it holds a control character"
+    return None
+
+
+def check_name(what: str, name: str) -> None:
+    """SafError, naming ``name`` escaped, when the store cannot hold it."""
+    reason = unstorable(name)
+    if reason is not None:
+        raise SafError(f"{what} {name!r} cannot be stored: {reason}")
 
 
 def normalize_owner(owner: str) -> str:
@@ -162,8 +190,34 @@ class SafStore:
             return
         stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
         if stamp != self._stamp:
-            self._state = _decode(json.loads(self.index.read_text("utf-8")))
+            self._state = self._load()
             self._stamp = stamp
+
+    def _load(self) -> _State:
+        """The index as written by :meth:`_save`; SafIndexError for anything else.
+
+        A damaged index crashed ``pagent serve`` with a traceback (issue 13 §7): whatever
+        the file holds, the error names it and says what to do.
+        """
+        try:
+            data = json.loads(self.index.read_text("utf-8"))
+            if not isinstance(data, dict):
+                raise SafError("not a JSON object")
+            return _decode(data)
+        except json.JSONDecodeError as exc:
+            reason = f"not JSON ({exc.msg}, line {exc.lineno})"
+        except UnicodeDecodeError:
+            reason = "not UTF-8 text"
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+        except SafError as exc:
+            reason = str(exc)
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
+            reason = f"not the store's layout ({type(exc).__name__}: {exc})"
+        raise SafIndexError(
+            f"{self.index}: the SAF store's index cannot be read: {reason}; restore it, or "
+            "move it away to start with an empty RACF database"
+        )
 
     def _save(self, state: _State) -> None:
         self.base.mkdir(parents=True, exist_ok=True)
@@ -231,6 +285,8 @@ class SafStore:
     ) -> Certificate:
         """Add a certificate (and its key); SafError when the label is in use for the owner."""
         key_owner = normalize_owner(owner)
+        check_name("user id", key_owner)
+        check_name("label", label)
         cert = Certificate(key_owner, label, _file_id(key_owner, label), key is not None)
         with self._change() as box:
             if any(c.owner == key_owner and c.label == label for c in box[0].certificates):
@@ -286,6 +342,8 @@ class SafStore:
     def add_ring(self, owner: str, name: str) -> Ring:
         """Create an empty ring; SafError when it exists."""
         ring = Ring(normalize_owner(owner), name)
+        check_name("user id", ring.owner)
+        check_name("ring name", name)
         with self._change() as box:
             if any((r.owner, r.name) == (ring.owner, name) for r in box[0].rings):
                 raise SafError(f"ring {name} of {ring.owner} already exists")
@@ -328,6 +386,8 @@ class SafStore:
     def permit(self, profile: str, user: str, access: Access | None) -> None:
         """Set a user's access to a FACILITY profile; None deletes the permit."""
         prof, uid = profile.strip().upper(), normalize_owner(user)
+        check_name("profile", prof)
+        check_name("user id", uid)
         with self._change() as box:
             permits = tuple(p for p in box[0].permits if (p[0], p[1]) != (prof, uid))
             if access is not None:
@@ -353,6 +413,8 @@ class SafStore:
     def connect_group(self, user: str, group: str) -> None:
         """Record that ``user`` is connected to ``group`` (CONNECT user GROUP(group))."""
         pair = (normalize_owner(user), group.strip().upper())
+        check_name("user id", pair[0])
+        check_name("group", pair[1])
         with self._change() as box:
             if pair not in box[0].groups:
                 box[0] = replace(box[0], groups=(*box[0].groups, pair))
@@ -400,7 +462,7 @@ def _encode(state: _State) -> dict[str, object]:
 
 def _decode(data: dict[str, object]) -> _State:
     if data.get("format") != _FORMAT:
-        raise SafError(f"unknown SAF store format {data.get('format')!r}")
+        raise SafError(f"unknown SAF store format {str(data.get('format'))[:20]!r}")
     certs = cast(list[dict[str, object]], data.get("certificates", []))
     rings = cast(list[dict[str, object]], data.get("rings", []))
     permits = cast(list[dict[str, str]], data.get("permits", []))

@@ -7,6 +7,8 @@ client files messages in a queue while it waits for a reply, so neither is lost.
 from __future__ import annotations
 
 import json
+import os
+import pwd
 import socket
 import time
 from collections import deque
@@ -14,9 +16,62 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pagent.service.protocol import REFUSED
+
 
 class ServiceError(RuntimeError):
     """No service could be reached, or it broke the protocol."""
+
+
+class NoServiceError(ServiceError):
+    """Nothing listens at the socket: no service runs there (the connection was never made).
+
+    A connection that was made and then lost is a plain :class:`ServiceError`: the service
+    was there, and saying "no service" would send the user looking in the wrong place.
+    """
+
+
+class AccessDeniedError(ServiceError):
+    """A service's socket is there, but this user may not use it: the socket's mode keeps
+    the user out, or the service refused the user (docs/protocol.md). Never a reason to
+    start another service (issue 13 §8); the message names the remedy."""
+
+
+def user_name(uid: int | None = None) -> str:
+    """The login name of ``uid`` (this process's by default), or the number."""
+    uid = os.getuid() if uid is None else uid
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def grant_remedy(path: Path, user: str, *, restart: bool) -> str:
+    """How the service's owner lets ``user`` in: the allow-user line of etc/service.conf."""
+    root = path.parents[2] if path.parent.name == "run" and len(path.parents) > 2 else None
+    conf = f"{root / 'etc' / 'service.conf'}" if root else "the root's etc/service.conf"
+    then = " and restart the service" if restart else ""
+    return f"the service's owner can grant access with the line 'allow-user {user}' in {conf}{then}"
+
+
+def _denied_at_connect(path: Path) -> AccessDeniedError:
+    """EACCES on connect: the socket (mode 0600 without grants) or a directory above it."""
+    user = user_name()
+    closed = next((d for d in reversed(path.parents) if not os.access(d, os.X_OK)), None)
+    also = f"; {closed} must also let {user} through (o+x)" if closed is not None else ""
+    return AccessDeniedError(
+        f"permission denied: user {user} may not use the pagent service at {path}; "
+        f"{grant_remedy(path, user, restart=True)}{also}"
+    )
+
+
+def _refused(path: Path) -> AccessDeniedError:
+    """The service accepted the connection, then refused this user (SO_PEERCRED)."""
+    user = user_name()
+    return AccessDeniedError(
+        f"the pagent service at {path} does not serve user {user} (not allowed); "
+        f"{grant_remedy(path, user, restart=False)}"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,10 +101,14 @@ class ControlClient:
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             self._sock.connect(str(path))
+        except PermissionError:  # a socket is there, closed to this user (issue 13 §8)
+            self._sock.close()
+            raise _denied_at_connect(path) from None
         except OSError as exc:
             self._sock.close()
-            raise ServiceError(f"no pagent service at {path}: {exc.strerror or exc}") from None
+            raise NoServiceError(f"no pagent service at {path}: {exc.strerror or exc}") from None
         self._buf = b""
+        self._lines: deque[bytes] = deque()
         self._next_id = 0
         self.messages: deque[dict[str, Any]] = deque()
 
@@ -69,26 +128,56 @@ class ControlClient:
         try:
             self._sock.sendall((json.dumps(obj) + "\n").encode("utf-8"))
         except OSError as exc:  # BrokenPipeError, ConnectionResetError: the service is gone
+            if self._refusal_pending():  # ... because it refused this user before we spoke
+                raise _refused(self.path) from None
             raise ServiceError(f"lost the pagent service: {exc.strerror or exc}") from None
         return self._next_id
 
+    def _refusal_pending(self) -> bool:
+        """Whether what the service sent before it closed the connection refuses us."""
+        data = self._buf
+        self._sock.settimeout(0.5)
+        try:
+            while chunk := self._sock.recv(65536):
+                data += chunk
+        except OSError:
+            pass
+        for line in [*self._lines, *data.split(b"\n")]:
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(obj, dict) and obj.get("type") == "error" and obj.get("code") == REFUSED:
+                return True
+        return False
+
     def _read(self, deadline: float) -> dict[str, Any] | None:
-        while b"\n" not in self._buf:
+        while not self._lines:
             left = deadline - time.monotonic()
             if left <= 0:
                 return None
             self._sock.settimeout(left)
             try:
-                chunk = self._sock.recv(65536)
+                chunk = self._sock.recv(1 << 20)
             except TimeoutError:
                 return None
             except OSError as exc:
+                if self._refusal_pending():
+                    raise _refused(self.path) from None
                 raise ServiceError(f"lost the pagent service: {exc.strerror or exc}") from None
             if not chunk:
                 raise ServiceError("the service closed the connection")
-            self._buf += chunk
-        line, _, self._buf = self._buf.partition(b"\n")
-        obj: dict[str, Any] = json.loads(line)
+            # Split once per chunk: a reply of a million lines must not copy the buffer per line.
+            *complete, self._buf = (self._buf + chunk).split(b"\n")
+            self._lines.extend(complete)
+        try:
+            obj: dict[str, Any] = json.loads(self._lines.popleft())
+        except ValueError:
+            raise ServiceError("the service sent a line that is not JSON") from None
+        if not isinstance(obj, dict):
+            raise ServiceError("the service sent a line that is not a JSON object")
+        if obj.get("type") == "error" and obj.get("code") == REFUSED:
+            raise _refused(self.path)
         return obj
 
     def _reply(self, req_id: int) -> dict[str, Any] | Reply:
@@ -107,6 +196,7 @@ class ControlClient:
                 continue
             elif kind == "line":
                 lines.append(obj)
+                deadline = time.monotonic() + self.timeout  # a long reply that moves is alive
             elif kind == "end":
                 return Reply(lines, str(obj.get("status")))
             else:

@@ -14,6 +14,7 @@ import os
 import pwd
 import socket
 import struct
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,8 +44,11 @@ class Handler(Protocol):
     def status(self) -> dict[str, Any]:
         """The system's status for the ``status`` reply."""
 
-    def pasearch(self, image: str | None, rule: str | None) -> CommandResult:
+    async def pasearch(self, image: str | None, rule: str | None) -> CommandResult:
         """The installed policy in pasearch -t layout."""
+
+
+CLOSE_GRACE = 0.5  # seconds a closing server gives its clients to take their last replies
 
 
 @dataclass(eq=False)
@@ -64,10 +68,39 @@ class _Client:
         self.writer.write(protocol.encode(obj))
         return True
 
+    async def reply(self, obj: dict[str, Any]) -> bool:
+        """Send one object of a reply, paced to the client's reading (issue 13 §2).
+
+        A reply may be far larger than the backlog limit (``pasearch`` of 50,000 rules): it
+        is written as fast as the client reads, so a client that reads gets all of it. A
+        client that takes nothing for :data:`protocol.REPLY_STALL` seconds is dropped.
+        """
+        if self.closed:
+            return False
+        transport = self.writer.transport
+        self.writer.write(protocol.encode(obj))
+        left = transport.get_write_buffer_size()
+        stalled_since = time.monotonic()
+        while left > protocol.REPLY_PACE and not self.closed:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.writer.drain(), 0.25)
+            now_left = transport.get_write_buffer_size()
+            if now_left < left:
+                stalled_since = time.monotonic()
+            elif time.monotonic() - stalled_since > protocol.REPLY_STALL:
+                self.close()
+            left = now_left
+        return not self.closed
+
     def close(self) -> None:
         if not self.closed:
             self.closed = True
             self.writer.close()
+
+    def abort(self) -> None:
+        """Close at once, dropping what the client has not read."""
+        self.closed = True
+        self.writer.transport.abort()
 
 
 def peer_uid(writer: asyncio.StreamWriter) -> int | None:
@@ -78,6 +111,13 @@ def peer_uid(writer: asyncio.StreamWriter) -> int | None:
     raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
     _pid, uid, _gid = struct.unpack("3i", raw)
     return int(uid)
+
+
+def _user_name(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
 
 
 def allowed_uids(conf: Path) -> set[int]:
@@ -143,7 +183,14 @@ class ControlServer:
         for c in list(self.clients):
             c.close()
         if self._tasks:
-            await asyncio.wait(self._tasks, timeout=5)
+            await asyncio.wait(self._tasks, timeout=CLOSE_GRACE)
+        # A client that reads has had what was sent to it (PAGENT's purge messages); one
+        # that never reads keeps its handler waiting for buffer space for ever: SIGTERM
+        # took 5.1 s and ended in a CancelledError traceback (issue 13 §7).
+        for c in list(self.clients):
+            c.abort()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=CLOSE_GRACE)
         if self._server is not None:
             await self._server.wait_closed()
         with contextlib.suppress(FileNotFoundError):
@@ -165,7 +212,12 @@ class ControlServer:
         uid = peer_uid(writer)
         if uid is not None and uid not in set(self.allowed()):
             structlog.get_logger("pagent.control").warning("control_client_refused", uid=uid)
-            client.send(protocol.error_reply(None, f"uid {uid} is not allowed to use this service"))
+            who = _user_name(uid)
+            reason = (
+                f"user {who} (uid {uid}) is not allowed to use this service; grant it with "
+                f"'allow-user {who}' in the root's etc/service.conf"
+            )
+            client.send(protocol.error_reply(None, reason, code=protocol.REFUSED))
             client.close()
             return
         self.clients.add(client)
@@ -188,7 +240,16 @@ class ControlServer:
                 except ProtocolError as exc:
                     client.send(protocol.error_reply(None, str(exc)))
                     continue
-                await self._dispatch(client, req)
+                try:
+                    await self._dispatch(client, req)
+                except ConnectionError:
+                    raise  # the client went away: nobody to answer
+                except Exception as exc:  # noqa: BLE001 - every request is answered (issue 13 §6)
+                    structlog.get_logger("pagent.control").error(
+                        "control_request_failed", op=req.op, error=repr(exc)[:200]
+                    )
+                    reason = f"the service failed on this request: {type(exc).__name__}"
+                    client.send(protocol.error_reply(req.id, reason))
                 with contextlib.suppress(ConnectionError):
                     await writer.drain()
         except ConnectionError:
@@ -213,11 +274,12 @@ class ControlServer:
                 result = await self.handler.command(str(req.fields["text"]))
             else:
                 image, rule = req.fields.get("image"), req.fields.get("rule")
-                result = self.handler.pasearch(
+                result = await self.handler.pasearch(
                     image if isinstance(image, str) else None,
                     rule if isinstance(rule, str) else None,
                 )
             now = self.clock()
             for line in result.lines:
-                client.send(protocol.line_reply(req.id, line, now))
-            client.send(protocol.end_reply(req.id, result.status, len(result.lines)))
+                if not await client.reply(protocol.line_reply(req.id, line, now)):
+                    return
+            await client.reply(protocol.end_reply(req.id, result.status, len(result.lines)))

@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pagent.service.pidfile import AlreadyRunningError, acquire
+from pagent.service.pidfile import AlreadyRunningError, RunFileError, acquire
 
 # The rest of the service is imported once the root is ours (serve): a second service
 # started at the same moment must meet the lock while the first one still holds it, not
@@ -74,6 +74,9 @@ class Service:
     async def run(self) -> None:
         """Serve until asked to stop."""
         loop = asyncio.get_running_loop()
+        # A stop signal during start-up stops the service in order too.
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stopping.set)
         for line in self.system.start():
             self.server.broadcast(line)
         # The image's network comes first: once the socket answers, jobs can run in it.
@@ -89,16 +92,13 @@ class Service:
 
         self.watcher = ChainWatcher(loop, self._file_changed)
         self.system.on_pagent_files = self._aim
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, self.stopping.set)
         loop.add_signal_handler(signal.SIGHUP, self._refresh)
         loop.add_signal_handler(signal.SIGUSR1, self._reopen)
         try:
             await self.stopping.wait()
         finally:
             self.log.info("service_stopping")
-            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1):
-                loop.remove_signal_handler(sig)
+            ignore_signals(loop)
             if self._interval is not None:
                 self._interval.cancel()
             self.watcher.stop()
@@ -135,6 +135,26 @@ class Service:
         self.log.info("syslogd_reopened", reason="SIGUSR1")
 
 
+SERVICE_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1)
+
+
+def ignore_signals(loop: asyncio.AbstractEventLoop) -> None:
+    """From now on the service is stopping: its signals change nothing.
+
+    Removing a loop's signal handler restores the default action, which for all four ends
+    the process: a second SIGTERM 20 ms after the first killed the service with exit 143
+    and left its pid file and socket (issue 13 §7). The signals are blocked while the
+    handlers change, so none lands in between; one that came meanwhile is then ignored.
+    """
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, SERVICE_SIGNALS)
+    try:
+        for sig in SERVICE_SIGNALS:
+            loop.remove_signal_handler(sig)
+            signal.signal(sig, signal.SIG_IGN)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 def configure_logging(syslogd: Syslogd) -> None:
     """structlog for the service's own events: rendered into syslogd records."""
     import structlog  # noqa: PLC0415 - see the note on imports above
@@ -166,8 +186,11 @@ def serve(root: Path) -> int:
     go_rootless(root)  # returns only when the service stays as it is
     try:
         lock = acquire(root / "var" / "run")
-    except AlreadyRunningError as exc:
+    except (AlreadyRunningError, RunFileError) as exc:
         print(f"pagent serve: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"pagent serve: cannot take {root}: {_os_error(exc)}", file=sys.stderr)
         return 1
     try:
         if lock.stale_pid is not None:
@@ -176,19 +199,30 @@ def serve(root: Path) -> int:
                 f"without cleaning up (pid {lock.stale_pid})",
                 file=sys.stderr,
             )
-        from pagent.stack.netns import NamespaceError  # noqa: PLC0415 - see the note above
+        from pagent.saf.store import SafIndexError  # noqa: PLC0415 - see the note above
+        from pagent.stack.netns import NamespaceError  # noqa: PLC0415
 
         raise_file_limit()
-        service = Service(root)
-        print(f"pagent serve: image {service.system.sysname} on {root}", file=sys.stderr)
         try:
+            service = Service(root)
+            print(f"pagent serve: image {service.system.sysname} on {root}", file=sys.stderr)
             asyncio.run(service.run())
-        except NamespaceError as exc:  # DATAPATH ON and no data path can be built
+        except (NamespaceError, SafIndexError) as exc:  # no data path for ON; a damaged index
             print(f"pagent serve: {exc}", file=sys.stderr)
+            return 1
+        except OSError as exc:  # the root's files (issue 13 §7): one line, not a traceback
+            print(f"pagent serve: {_os_error(exc)}", file=sys.stderr)
             return 1
     finally:
         lock.release()
     return 0
+
+
+def _os_error(exc: OSError) -> str:
+    """An OSError as one line: the file, then what is wrong with it."""
+    if exc.filename is not None:
+        return f"{exc.filename}: {exc.strerror or exc}"
+    return exc.strerror or str(exc)
 
 
 def go_rootless(root: Path) -> None:

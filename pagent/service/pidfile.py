@@ -39,9 +39,27 @@ class InstanceLock:
         os.close(self.fd)
 
 
+class RunFileError(RuntimeError):
+    """Something that is no file stands where a run file should be; the message names it."""
+
+
+_RUN_FILES = {"pagent.lock": "lock file", "pagent.pid": "pid file", "pagent.sock": "socket"}
+
+
+def _check_run_files(run_dir: Path) -> None:
+    """RunFileError for a directory where a run file should be (issue 13 §7: it crashed
+    ``pagent serve`` with IsADirectoryError). It is not removed: it may hold something."""
+    for name, what in _RUN_FILES.items():
+        path = run_dir / name
+        if path.is_dir():
+            raise RunFileError(f"{path} is a directory, not the service's {what}; remove it")
+
+
 def acquire(run_dir: Path) -> InstanceLock:
-    """Take the root for this process; AlreadyRunningError when another service has it."""
+    """Take the root for this process; AlreadyRunningError when another service has it,
+    RunFileError (or OSError) when the run directory cannot hold the service's files."""
     run_dir.mkdir(parents=True, exist_ok=True)
+    _check_run_files(run_dir)
     fd = os.open(run_dir / "pagent.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -52,14 +70,19 @@ def acquire(run_dir: Path) -> InstanceLock:
         raise AlreadyRunningError(
             f"a pagent service ({who}) already runs on {run_dir.parent.parent}"
         ) from None
-    # A pid file here means a service died without cleaning up (we hold the lock, so it is
-    # not running, whatever process may have that pid now).
-    stale = read_pid(run_dir / "pagent.pid")
-    with contextlib.suppress(FileNotFoundError):
-        (run_dir / "pagent.sock").unlink()  # a socket left by a killed service
-    tmp = run_dir / "pagent.pid.tmp"
-    tmp.write_text(f"{os.getpid()}\n", "ascii")
-    tmp.replace(run_dir / "pagent.pid")
+    try:
+        _check_run_files(run_dir)  # again, now that no other service can change them
+        # A pid file here means a service died without cleaning up (we hold the lock, so it
+        # is not running, whatever process may have that pid now).
+        stale = read_pid(run_dir / "pagent.pid")
+        with contextlib.suppress(FileNotFoundError):
+            (run_dir / "pagent.sock").unlink()  # a socket left by a killed service
+        tmp = run_dir / "pagent.pid.tmp"
+        tmp.write_text(f"{os.getpid()}\n", "ascii")
+        tmp.replace(run_dir / "pagent.pid")
+    except BaseException:
+        os.close(fd)
+        raise
     return InstanceLock(run_dir, fd, stale)
 
 

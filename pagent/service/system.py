@@ -322,8 +322,12 @@ class System:
             "stacks": [{"name": s.name, "ttls": s.ttls} for s in self.stacks.values()],
         }
 
-    def pasearch(self, image: str | None, rule: str | None) -> CommandResult:
-        """The installed AT-TLS policy of an image in pasearch -t layout."""
+    async def pasearch(self, image: str | None, rule: str | None) -> CommandResult:
+        """The installed AT-TLS policy of an image in pasearch -t layout.
+
+        The report of a large policy takes seconds to render: that runs in a worker thread,
+        on the policy installed when the request came (policies are immutable).
+        """
         stack = self._stack(image)
         if stack is None:
             return CommandResult([f"pasearch: no image {image}"], "failed")
@@ -331,7 +335,12 @@ class System:
         now = self.clock()
         if policy is None:
             policy = merge([])  # nothing installed: pasearch says "No policies retrieved"
-        text = render_ttls(
-            policy, image=stack.name, now=now, instance_id=int(now.timestamp()), rule=rule
+        text = await asyncio.to_thread(
+            render_ttls,
+            policy,
+            image=stack.name,
+            now=now,
+            instance_id=int(now.timestamp()),
+            rule=rule,
         )
         return CommandResult(text.splitlines(), "ok")

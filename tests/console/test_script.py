@@ -15,6 +15,7 @@ import pytest
 
 from console.script import (
     DEFAULT_WAIT,
+    MAX_WAIT,
     Command,
     Runner,
     ScriptError,
@@ -411,3 +412,65 @@ def test_slash_star_comment_lines_are_skipped() -> None:
 def test_a_continuation_past_the_last_line_is_a_script_error() -> None:
     with pytest.raises(ScriptError, match="continues with"):
         parse_script(["RACDCERT ID(USER1) +"], "X")
+
+
+# --- issue 13 §9: the edges of a script ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "seconds",
+    ["10000000000", "86401", "9" * 5000],
+    ids=["ten-billion", "a-day-and-1", "5000-digits"],
+)
+def test_a_wait_past_a_day_is_a_script_error(seconds):
+    """WAIT's seconds are bounded (a day): 10,000,000,000 ended in an OverflowError
+    traceback from select (issue 13 §9)."""
+    with pytest.raises(ScriptError, match=r"^f:2: WAIT: .* seconds is more than a day") as exc:
+        parse_line(f"WAIT EZZ9999I {seconds}", "f:2")
+    assert len(str(exc.value)) < 200
+
+
+def test_a_wait_of_a_day_is_accepted():
+    step = parse_line(f"WAIT EZZ9999I {MAX_WAIT:g}", "f:1")
+    assert isinstance(step, Wait)
+    assert step.seconds == MAX_WAIT == 86400
+
+
+@pytest.mark.e2e
+def test_a_wait_past_a_day_exits_2_without_a_traceback(service: Service):
+    done = console(service.root, "-c", "D TCPIP", "-c", "WAIT EZZ9999I 10000000000")
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "more than a day" in done.stderr
+    assert done.stdout == ""  # checked whole before anything runs
+
+
+@pytest.mark.e2e
+def test_a_command_over_64_kib_is_refused_before_sending(service: Service, tmp_path: Path):
+    """A command too long for one request is not sent: one short line names its place and
+    size, the session goes on, and the exit code is 1 (the service is fine: not 3)."""
+    long = "D TCPIP," + "X" * 70000
+    script = tmp_path / "long.txt"
+    script.write_text(f"D TCPIP\n{long}\nD TCPIP,,N,CONFIG\n", "utf-8")
+    done = console(service.root, "--script", str(script))
+    assert done.returncode == 1, done.stderr[:500]
+    note = done.stderr.splitlines()
+    assert len(note) == 1, done.stderr[:500]
+    assert note[0].startswith(f"pagent console: {script}:2: ")
+    assert "70,008 characters" in note[0]
+    assert "64 KiB" in note[0]
+    assert len(note[0]) < 300
+    lines = done.stdout.splitlines()
+    assert "D TCPIP" in lines
+    assert "D TCPIP,,N,CONFIG" in lines  # kept going, on the same connection
+    assert not any("XXXX" in line for line in lines)
+
+
+@pytest.mark.e2e
+def test_json_reports_a_command_over_64_kib_as_rejected(service: Service, tmp_path: Path):
+    script = tmp_path / "long.txt"
+    script.write_text("D " + "Y" * 70000 + "\nD TCPIP\n", "utf-8")
+    done = console(service.root, "--json", "--script", str(script))
+    assert done.returncode == 1
+    statuses = [json.loads(line)["status"] for line in done.stdout.splitlines()]
+    assert statuses == ["rejected", "ok"]

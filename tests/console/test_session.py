@@ -7,8 +7,11 @@ import fcntl
 import io
 import os
 import re
+import shutil
 import socket
 import subprocess
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +21,7 @@ from pagent.cli import build_parser
 from pagent.service.client import socket_path
 from pagent.service.pidfile import read_pid
 from tests.console.conftest import CONSOLE, Service, answers, console, stop_by_pid_file
+from tests.service.test_control import Running
 
 pytestmark = pytest.mark.e2e
 
@@ -159,3 +163,26 @@ def test_json_at_a_terminal_is_a_usage_error(root: Path, monkeypatch, capsys):
     args = build_parser().parse_args(["console", "--root", str(root), "--json"])
     assert console_main.main(args) == 2
     assert "--json needs" in capsys.readouterr().err
+
+
+def test_drain_hands_over_every_message_that_arrived_in_one_chunk(tmp_path: Path):
+    """Three messages read in one chunk: receive_all takes one and drain the rest, though
+    the socket has nothing more to read (the client keeps complete lines apart from its
+    byte buffer; a piped session waited for EZD1586I for ever when drain looked only at
+    the socket)."""
+    sock_dir = Path(tempfile.mkdtemp(prefix="pg", dir="/tmp"))
+    running = Running(sock_dir / "pagent.sock")
+    try:
+        client = ConsoleClient(running.path, timeout=5)
+        try:
+            client.subscribe()
+            for n in range(3):
+                running.broadcast(f"EZZ000{n}I MESSAGE {n}")
+            time.sleep(0.3)  # all three are in the socket before the client reads
+            texts = [m["text"] for m in client.receive_all(5)]
+        finally:
+            client.close()
+        assert texts == [f"EZZ000{n}I MESSAGE {n}" for n in range(3)]
+    finally:
+        running.stop()
+        shutil.rmtree(sock_dir, ignore_errors=True)

@@ -355,3 +355,29 @@ def test_a_failed_command_changes_nothing(store: SafStore):
     execute(store, "RACDCERT ID(USER1) CONNECT(LABEL('nope') RING(Liberty.KeyRing) DEFAULT)")
 
     assert store.rings() == before
+
+
+@pytest.mark.parametrize(
+    ("command", "first_line"),
+    [
+        ("RACDCERT ID(USER1) GENCERT WITHLABEL('\ud800')", "IKJ56702I INVALID WITHLABEL, '\\ud800"),
+        ("RACDCERT ID(USER1) GENCERT WITHLABEL('a\x00b')", "IKJ56702I INVALID WITHLABEL, 'a\\x00b"),
+        ("RACDCERT ID(USER1) ADDRING(R\udcff)", "IKJ56702I INVALID RING NAME, 'R\\udcff'"),
+        ("RACDCERT ID(US\ud800) LIST", "IKJ56702I INVALID ID, 'US\\ud800'"),
+        ("RACDCERT ID(USER1) LIST(LABEL('\ud800'))", "IKJ56702I INVALID LABEL, '\\ud800'"),
+        ("PERMIT IRR.\ud800 CLASS(FACILITY) ID(USER1)", "IKJ56702I INVALID PROFILE NAME,"),
+        ("CONNECT U\udc80 GROUP(G)", "IKJ56702I INVALID USERID, 'U\\udc80'"),
+    ],
+    ids=["label-surrogate", "label-nul", "ring-surrogate", "id", "list-label", "permit", "connect"],
+)
+def test_a_name_the_store_cannot_hold_is_refused(store: SafStore, command: str, first_line: str):
+    """Issue 13 §6: a lone surrogate (JSON's \\ud800, or a non-UTF-8 byte of argv) or a
+    control character in a name is refused with IKJ56702I, shown escaped, and nothing
+    changes."""
+    before = (store.certificates(), store.rings(), store.permits())
+    result = execute(store, command)
+
+    assert not result.ok
+    assert result.lines[0].startswith(first_line), result.lines
+    assert all(line.encode("utf-8") for line in result.lines)  # printable, whatever came in
+    assert (store.certificates(), store.rings(), store.permits()) == before

@@ -199,3 +199,22 @@ def test_the_resolver_sees_commands_run_by_another_store_object(store: SafStore,
 
     with pytest.raises(RingError):
         resolve("Liberty.KeyRing", "USER1", None)
+
+
+def test_a_damaged_index_fails_the_ring_closed(store: SafStore):
+    """An index damaged while the service runs: the ring cannot be opened (RC 202), the
+    error says why, and no material is handed out (issue 13 §7)."""
+    resolve = resolver(store)
+    store.index.write_text("{ damaged", "utf-8")
+    with pytest.raises(RingError) as caught:
+        resolve("USER1/Liberty.KeyRing", "USER1", None)
+    assert caught.value.rc == 202
+    assert "saf.json" in str(caught.value)
+
+
+def test_racdcert_on_a_damaged_index_fails_with_the_reason(store: SafStore):
+    """A RACF command on a damaged index fails with one line naming the file."""
+    store.index.write_text("{ damaged", "utf-8")
+    result = execute(store, "RACDCERT ID(USER1) LISTRING(*)")
+    assert not result.ok
+    assert "saf.json" in result.lines[0]

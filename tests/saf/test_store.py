@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from pagent.saf.store import Connection, Ring, SafError, SafStore
+from pagent.saf.store import Connection, Ring, SafError, SafIndexError, SafStore
 
 from .conftest import Clock
 
@@ -99,3 +99,45 @@ def test_permit_access_levels_compare_in_racf_order(empty_store: SafStore):
 def test_put_ring_refuses_a_ring_that_does_not_exist(empty_store: SafStore):
     with pytest.raises(SafError, match="does not exist"):
         empty_store.put_ring(Ring("USER1", "B", (Connection("USER1", "X", "PERSONAL"),)))
+
+
+@pytest.mark.parametrize("bad", ["\ud800", "a\x00b", "tab\there", "\x7f"], ids=repr)
+def test_the_store_refuses_names_it_cannot_hold(empty_store: SafStore, bad: str):
+    """A label, ring name or user id that UTF-8 cannot carry, or with a control character,
+    is a SafError naming it escaped (issue 13 §6), and the index is not written."""
+    with pytest.raises(SafError, match="cannot be stored"):
+        empty_store.add_ring(f"USER{bad}", "ring")
+    with pytest.raises(SafError, match=r"ring name '.*' cannot be stored"):
+        empty_store.add_ring("USER1", bad)
+    with pytest.raises(SafError, match="cannot be stored"):
+        empty_store.permit(f"IRR.{bad}", "USER1", "READ")
+    with pytest.raises(SafError, match="cannot be stored"):
+        empty_store.connect_group("USER1", bad)
+    assert not empty_store.index.exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (b"{ not json", "not JSON"),
+        (b"[1, 2]", "not a JSON object"),
+        (b'{"format": 99}', "unknown SAF store format"),
+        (b'{"format": 1, "certificates": [{"owner": "U"}]}', "not the store's layout"),
+        (b'{"format": 1, "rings": 5}', "not the store's layout"),
+        (b"\xff\xfe", "not UTF-8"),
+    ],
+    ids=["not-json", "not-object", "format", "missing-field", "wrong-type", "binary"],
+)
+def test_a_damaged_index_is_one_error_naming_the_file(tmp_path: Path, text: bytes, reason: str):
+    """Issue 13 §7: whatever var/saf/saf.json holds, opening the store gives SafIndexError
+    naming the file, the reason and the remedy, never a JSON or Python error."""
+    index = tmp_path / "var" / "saf" / "saf.json"
+    index.parent.mkdir(parents=True)
+    index.write_bytes(text)
+    with pytest.raises(SafIndexError) as caught:
+        SafStore(tmp_path)
+    message = str(caught.value)
+    assert message.startswith(f"{index}: the SAF store's index cannot be read: ")
+    assert reason in message
+    assert "move it away" in message
+    assert "\n" not in message

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from pagent.service.client import ControlClient, ServiceError
+from pagent.service.client import ControlClient, NoServiceError, ServiceError
 from pagent.service.control import CommandResult, ControlServer, allowed_uids
 
 
@@ -33,7 +33,7 @@ class EchoHandler:
     def status(self) -> dict[str, Any]:
         return {"image": "WG31", "pagent": False, "stacks": [{"name": "TCPIP1", "ttls": False}]}
 
-    def pasearch(self, image: str | None, rule: str | None) -> CommandResult:
+    async def pasearch(self, image: str | None, rule: str | None) -> CommandResult:
         return CommandResult(["No policies retrieved"], "ok")
 
 
@@ -226,3 +226,56 @@ def test_msgid_of_reads_five_letter_prefixes():
 
     assert msgid_of("EZAOP50I TCPIP STATUS REPORT 001") == "EZAOP50I"
     assert msgid_of(" COUNT  TCPIP NAME") is None
+
+
+def test_a_reply_larger_than_the_backlog_limit_reaches_a_reading_client(server):
+    """A reply of many MiB is paced to the client's reading, not cut off (issue 13 §2)."""
+    parts = 15_000  # about 1.3 MiB of line objects: more than the backlog limit
+    with ControlClient(server.path, timeout=30) as c:
+        reply = c.command("," * (parts - 2) + "last")
+    assert reply.status == "ok"
+    assert len(reply.texts) == parts - 1
+    assert reply.texts[-1] == "ECHO last"
+
+
+def test_a_client_that_reads_late_still_gets_the_whole_reply(server):
+    """A client that sends, pauses, then reads gets every line of a large reply."""
+    parts = 15_000
+    s = raw_connect(server.path)
+    s.settimeout(30)
+    text = "," * (parts - 1)
+    s.sendall((json.dumps({"id": 1, "op": "command", "text": text}) + "\n").encode())
+    threading.Event().wait(1.0)  # the service fills the socket buffer meanwhile
+    buf = b""
+    while not (buf.endswith(b"\n") and b'"type":"end"' in buf[-100:]):
+        chunk = s.recv(1 << 20)
+        assert chunk, "the service closed the connection of a client that reads"
+        buf += chunk
+    s.close()
+    objs = [json.loads(line) for line in buf.splitlines()]
+    assert len(objs) == parts + 1
+    assert objs[-1]["type"] == "end"
+    assert objs[-1]["lines"] == parts
+
+
+def test_a_lost_connection_is_not_reported_as_no_service(sock_dir):
+    """A service that drops the connection mid-reply is 'lost', never 'no service'."""
+    path = sock_dir / "drop.sock"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    listener.listen(1)
+
+    def drop() -> None:
+        conn, _ = listener.accept()
+        conn.recv(65536)
+        conn.sendall(b'{"id": 1, "type": "line", "text": "x", "msgid": null, "time": ""}\n')
+        conn.close()
+
+    thread = threading.Thread(target=drop)
+    thread.start()
+    with ControlClient(path) as c, pytest.raises(ServiceError) as caught:
+        c.pasearch()
+    thread.join(5)
+    listener.close()
+    assert not isinstance(caught.value, NoServiceError)
+    assert "no pagent service" not in str(caught.value)

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from pagent.service.pidfile import AlreadyRunningError, acquire, read_pid
+from pagent.service.pidfile import AlreadyRunningError, RunFileError, acquire, read_pid
 
 
 def _holder(run_dir) -> subprocess.Popen[str]:
@@ -55,3 +55,17 @@ def test_files_of_a_killed_service_are_stale_and_replaced(tmp_path):
     assert lock.stale_pid == child.pid
     assert not (tmp_path / "run" / "pagent.sock").exists()
     lock.release()
+
+
+@pytest.mark.parametrize("name", ["pagent.lock", "pagent.pid", "pagent.sock"])
+def test_a_directory_in_place_of_a_run_file_is_refused_by_name(tmp_path, name):
+    """Issue 13 §7: a directory where a run file should be is a RunFileError naming it
+    (no IsADirectoryError), the directory is left alone, and the lock is not kept."""
+    run = tmp_path / "run"
+    (run / name).mkdir(parents=True)
+    with pytest.raises(RunFileError, match=f"{run / name} is a directory"):
+        acquire(run)
+    assert (run / name).is_dir()
+    if name != "pagent.lock":  # the lock was dropped: the next try, once fixed, takes it
+        (run / name).rmdir()
+        acquire(run).release()

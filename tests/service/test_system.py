@@ -115,9 +115,9 @@ def test_stop_answers_with_the_purge_messages(root):
 def test_pasearch_before_and_after_start(root):
     """No policy before S PAGENT; the installed rule after it."""
     rig = Rig(root)
-    assert rig.system.pasearch(None, None).lines[-1] == "No policies retrieved"
+    assert asyncio.run(rig.system.pasearch(None, None)).lines[-1] == "No policies retrieved"
     rig.run("S PAGENT")
-    text = "\n".join(rig.system.pasearch(None, None).lines)
+    text = "\n".join(asyncio.run(rig.system.pasearch(None, None)).lines)
     assert "policyRule:             zCEEClientRule~1" in text
 
 
