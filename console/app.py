@@ -63,7 +63,7 @@ from prompt_toolkit.styles import Style
 from console import lexer, pager, toolbar
 from console.completer import LOCAL_COMMANDS, LOG_OPERANDS, MvsCompleter, dataset_names
 from console.lexer import MvsLexer, message_style, tokens
-from console.script import continue_command, echo
+from console.script import continue_command, echo, oversized, shortened
 from pagent.mvs import VERBS
 from pagent.service.client import ControlClient, Reply, ServiceError
 
@@ -407,6 +407,13 @@ class ConsoleApp:
                 await self.show_log(rest.strip(" "))
                 return None
             return EXIT_OK  # EXIT, QUIT
+        if oversized(line) is not None:
+            # The service would close the connection on it (issue 13 §9): refused here.
+            self._error(
+                f"the command ({len(line):,} characters, {shortened(line, 20)}) is longer "
+                "than the 64 KiB a request may hold; not sent"
+            )
+            return None
         # The prompt line already shows what was typed: no echo of it (issue 9).
         return await self._command(line, echo=False)
 

@@ -130,13 +130,13 @@ def parse_line(line: str, where: str) -> Step | None:
         seconds = float(words[2])  # "9" * 5000 reads as inf: past the bound too
         if seconds > MAX_WAIT:
             raise ScriptError(
-                f"{where}: WAIT: {_shortened(words[2], 20)} seconds is more than a day "
+                f"{where}: WAIT: {shortened(words[2], 20)} seconds is more than a day "
                 f"(at most {MAX_WAIT:g})"
             )
     return Wait(msgid, seconds, text, where)
 
 
-def _shortened(text: str, limit: int) -> str:
+def shortened(text: str, limit: int) -> str:
     """``text``, or its first ``limit`` characters and an ellipsis."""
     return text if len(text) <= limit else f"{text[:limit]}..."
 
@@ -293,7 +293,7 @@ class Runner:
             self._json(step.text, "rejected", [])
             self._note(
                 f"{step.where}: the command ({len(step.text):,} characters, "
-                f"{_shortened(step.text, 20)}) is longer than the 64 KiB a request may "
+                f"{shortened(step.text, 20)}) is longer than the 64 KiB a request may "
                 "hold; not sent"
             )
             self._fail(EXIT_FAILED)

@@ -593,3 +593,13 @@ def test_a_line_ending_in_plus_continues_on_the_next_one(console: Console) -> No
     )
     assert code == 0
     assert console.client.commands == ["d tcpip"]
+
+
+def test_a_command_too_long_to_send_is_refused_and_the_session_goes_on(console: Console) -> None:
+    """Over 64 KiB the service would close the connection: refused here (issue 13 §9)."""
+    long = "D TCPIP," + "X" * 70_000
+    assert asyncio.run(console.app.execute(long)) is None
+    assert console.client.commands == []
+    assert "longer than the 64 KiB a request may hold; not sent" in console.text
+    assert "X" * 100 not in console.text  # the command is not echoed whole
+    assert console.styles_of("not sent") == ["class:error"]
