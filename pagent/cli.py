@@ -114,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     from pagent.commands.keyring import add_parser as add_keyring_parser
 
     add_keyring_parser(sub)
+    from pagent.nca.cli import add_parser as add_nca_parser  # issue 12
+
+    add_nca_parser(sub)
     job = sub.add_parser(
         "job",
         help="run a program as a job of the image: its connections pass the stack's AT-TLS",
@@ -178,6 +181,10 @@ def _run(args: argparse.Namespace) -> int:
         from pagent.service.daemon import init
 
         return init(args.dir)
+    if args.command == "nca":
+        from pagent.nca.cli import run as run_nca
+
+        return run_nca(args)
     if args.command == "console":
         from console.main import main as console_main
 

@@ -548,7 +548,7 @@ def test_seed_policy(corpus):
         "    Scope:                      Connection",
         "    HandshakeRole:              Client",
         "    CtraceClearText:            Off",
-        "    Trace:                      255",
+        "    Trace:                      7",
         "    TTLSConnectionAdvancedParms:",
         "     SecondaryMap:              Off",  # first, as in the report's TNCA
         "     SSLv3:                     Off",
