@@ -82,6 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     init = sub.add_parser("init", help="lay out a fresh system root with the defaults")
     init.add_argument("dir", type=Path, metavar="DIR")
+    init.add_argument(
+        "--at",
+        choices=["default", "workshop-start"],
+        default="default",
+        help="workshop-start: no AT-TLS policy yet and an empty NCA backing store (issue 12)",
+    )
 
     console = sub.add_parser(
         "console",
@@ -180,7 +186,13 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "init":
         from pagent.service.daemon import init
 
-        return init(args.dir)
+        code = init(args.dir)
+        if code == 0 and args.at == "workshop-start":
+            from pagent.nca.start import workshop_start
+
+            for line in workshop_start(args.dir):
+                print(f"pagent init: {line}")
+        return code
     if args.command == "nca":
         from pagent.nca.cli import run as run_nca
 
