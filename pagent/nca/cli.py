@@ -343,7 +343,7 @@ def _rule(store: Store, a: argparse.Namespace, modify: bool) -> tuple[Store, str
     )
 
 
-_CHANGES: dict[str, Callable[[Store, argparse.Namespace, bool], tuple[Store, str]]] = {
+CHANGES: dict[str, Callable[[Store, argparse.Namespace, bool], tuple[Store, str]]] = {
     "image": _image,
     "stack": _stack,
     "descriptor": _descriptor,
@@ -415,9 +415,15 @@ def run(args: argparse.Namespace, clock: Callable[[], datetime] = datetime.now) 
     try:
         path = store_path(root, name)
         if command is None:
-            raise NcaError("give a subcommand (pagent nca --help)", "COMMAND")
+            if not (sys.stdin.isatty() and sys.stdout.isatty()):
+                raise NcaError(
+                    "the full-screen assistant needs a terminal; give a subcommand "
+                    "(pagent nca --help)",
+                    "COMMAND",
+                )
+            return _interactive(root, name, clock)
         store = load(path, name)
-        if command in _CHANGES:
+        if command in CHANGES:
             return _change(path, store, args, as_json, clock)
         if command == "install":
             return _install(root, path, store, args, as_json, clock)
@@ -439,6 +445,13 @@ def run(args: argparse.Namespace, clock: Callable[[], datetime] = datetime.now) 
     except StoreError as exc:
         return _fail(str(exc), None, as_json)
     return EXIT_USAGE  # pragma: no cover - argparse requires a known command
+
+
+def _interactive(root: Path, name: str, clock: Callable[[], datetime]) -> int:
+    # The full-screen application loads prompt-toolkit's layout: only when it is wanted.
+    from pagent.nca.app import run_app  # noqa: PLC0415
+
+    return run_app(root, name, clock)
 
 
 def _show(store: Store, args: argparse.Namespace, as_json: bool) -> list[str] | dict[str, Any]:
@@ -464,7 +477,7 @@ def _change(
     path: Path, store: Store, args: argparse.Namespace, as_json: bool, clock: object
 ) -> int:
     del clock
-    new, what = _CHANGES[args.nca_command](store, args, args.verb == "modify")
+    new, what = CHANGES[args.nca_command](store, args, args.verb == "modify")
     save(path, new)
     _done(f"{'modified' if args.verb == 'modify' else 'added'} {what}", path, as_json)
     _status_note(new, args, as_json)

@@ -165,4 +165,4 @@ def test_a_store_name_picks_its_own_file(root: Path):
 
 def test_without_a_subcommand_and_no_terminal_it_says_what_to_do(root: Path, capsys):
     assert main(["nca", "--root", str(root)]) == 2
-    assert "give a subcommand" in capsys.readouterr().err
+    assert "needs a terminal" in capsys.readouterr().err
