@@ -587,3 +587,31 @@ def test_a_line_ending_in_plus_continues_on_the_next_one(console: Console) -> No
     )
     assert code == 0
     assert console.client.commands == ["d tcpip"]
+
+
+def test_nca_opens_the_assistant_and_returns_to_the_prompt(console: Console):
+    """Issue 12: the console's NCA command runs the full-screen assistant on the root."""
+    (console.root / "etc").mkdir()
+    app = console.app
+
+    def nca_is(check: Callable[[Any], bool]) -> Callable[[], bool]:
+        return lambda: app.nca is not None and app.nca.app.is_running and check(app.nca)
+
+    code = console.run(
+        prompt_is_up(console),
+        "NCA\r",
+        nca_is(lambda nca: True),
+        "3",
+        nca_is(lambda nca: nca.state.tab == 2),
+        "n",
+        nca_is(lambda nca: nca.state.form is not None),
+        "L1\rTLSv1.2\r\r\r",
+        nca_is(lambda nca: nca.state.message == "added security level L1"),
+        "q",
+        lambda: app.nca is None,
+        prompt_is_up(console),
+        "EXIT\r",
+    )
+    assert code == 0
+    assert '"name": "L1"' in (console.root / "var" / "nca" / "USER1.json").read_text()
+    assert console.client.commands == []  # the assistant is local: nothing went to the service
