@@ -26,7 +26,7 @@ TIMEOUT = 10.0
 class Screen:
     """What the terminal showed, codes stripped; :meth:`wait_for` looks past the last find."""
 
-    def __init__(self, child: pexpect.spawn) -> None:
+    def __init__(self, child: pexpect.spawn[str]) -> None:
         self.child = child
         self.seen = ""
         self.mark = 0
