@@ -38,7 +38,7 @@ from prompt_toolkit.output import Output
 from prompt_toolkit.styles import Style
 from prompt_toolkit.widgets import Button, Dialog, Label, TextArea
 
-from pagent.nca import cli, edit, status, views
+from pagent.nca import commands, edit, status, views
 from pagent.nca.install import install
 from pagent.nca.model import NcaError, Store
 from pagent.nca.store import StoreError, load, save, store_path
@@ -570,10 +570,10 @@ class NcaApp:
                     release=opt("release"),
                     description=None,
                 )
-                store, what = cli.CHANGES["image"](store, args, modify)
+                store, what = commands.CHANGES["image"](store, args, modify)
             if v.get("stack"):
                 args = argparse.Namespace(image=image, name=v["stack"], file=None, description=None)
-                store, stack_what = cli.CHANGES["stack"](store, args, False)
+                store, stack_what = commands.CHANGES["stack"](store, args, False)
                 what = f"{what} and {stack_what}" if what else stack_what
             if not what:
                 raise NcaError(f"system image {image} exists already: name a new TCP/IP stack")
@@ -581,7 +581,7 @@ class NcaApp:
         if kind == "stack":
             image, _, name = (self.current() or _Row("", "/", "")).name.partition("/")
             args = argparse.Namespace(image=image, name=name, file=opt("file"), description=None)
-            return cli.CHANGES["stack"](self.store, args, True)
+            return commands.CHANGES["stack"](self.store, args, True)
         if kind == "rule":
             args = argparse.Namespace(
                 stack=self.state.rules_of,
@@ -590,7 +590,7 @@ class NcaApp:
                 local=opt("local"),
                 remote=opt("remote"),
             )
-            return cli.CHANGES["rule"](self.store, args, modify)
+            return commands.CHANGES["rule"](self.store, args, modify)
         args = argparse.Namespace(name=v.get("name", ""), description=None)
         if kind == "descriptor":
             for key in ("local_port", "remote_port", "direction", "role"):
@@ -624,7 +624,7 @@ class NcaApp:
                 args.level.append(lvl.strip())
         elif kind == "group":
             args.address = [a.strip() for a in v.get("address", "").split(",") if a.strip()]
-        return cli.CHANGES[kind](self.store, args, modify)
+        return commands.CHANGES[kind](self.store, args, modify)
 
     async def run_async(self) -> int:
         """Run until the user leaves."""

@@ -42,7 +42,7 @@ WORKSHOP = [
     "r",
     "n",
     "zCEEClientRule\rzCEERequirementMap\r\r\r",
-    ESC,  # back to the Systems tab
+    "1",  # back to the Systems tab (Escape does it too; a lone Escape is timing-bound)
     DOWN,
     "i",  # Install
 ]
