@@ -54,7 +54,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:  # noqa: ANN401 - ar
         "nca",
         parents=[common],
         help="the Network Configuration Assistant: author and install AT-TLS policy",
-        description=__doc__.splitlines()[0] if __doc__ else None,
+        description="The Network Configuration Assistant: author AT-TLS policy in the NCA's "
+        "terms, one workshop step per command, and install it as the NCA does (docs/nca.md). "
+        "Without a command, at a terminal: the full-screen assistant.",
     )
     sub = nca.add_subparsers(dest="nca_command", metavar="COMMAND")
 
