@@ -24,6 +24,7 @@ toolbar (:mod:`console.toolbar`) and the key bindings of :func:`console_bindings
   is asked again after each command and when messages arrive.
 * **Console-local commands** (:data:`console.completer.LOCAL_COMMANDS`): ``LOG`` pages
   through ``var/syslogd/syslogall.log``, ``LOG F`` follows it (:mod:`console.pager`),
+  ``NCA`` opens the Network Configuration Assistant (:mod:`pagent.nca.app`),
   ``EXIT`` and ``QUIT`` leave. ``HELP`` is answered by the service; the console puts its
   own commands and keys in front of that answer.
 
@@ -42,6 +43,7 @@ import asyncio
 import contextlib
 import threading
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final, Protocol, TypeVar
 
@@ -228,6 +230,7 @@ def local_help() -> StyleAndTextTuples:
     rows = [
         ("LOG", "page through var/syslogd/syslogall.log (q leaves, / searches)"),
         ("LOG F | LOG FOLLOW", "follow syslogall.log as it grows, until Ctrl-C"),
+        ("NCA [STORE]", "the Network Configuration Assistant, full screen (q returns)"),
         ("EXIT | QUIT", "leave the console (or Ctrl-D); the service keeps running"),
         ("WAIT msgid [seconds]", "in a script (-c, --script, stdin): wait for that message"),
     ]
@@ -318,6 +321,7 @@ class ConsoleApp:
         self._stop = threading.Event()
         self._stash = ""  # what was typed when F2 opened the log
         self._continued = ""  # a command continued with "+", waiting for its next line
+        self.nca: Any = None  # the Network Configuration Assistant while NCA runs (issue 12)
         self._tasks: set[asyncio.Future[int | None]] = set()  # F1's, kept from the collector
 
     @property
@@ -406,6 +410,9 @@ class ConsoleApp:
             if verb == "LOG":
                 await self.show_log(rest.strip(" "))
                 return None
+            if verb == "NCA":
+                await self.run_nca(rest.strip(" "))
+                return None
             return EXIT_OK  # EXIT, QUIT
         if oversized(line) is not None:
             # The service would close the connection on it (issue 13 §9): refused here.
@@ -453,6 +460,30 @@ class ConsoleApp:
                 await pager.page(path, style=self.style)
         finally:
             self._hold -= 1
+        self._release()
+
+    async def run_nca(self, operand: str) -> None:
+        """``NCA [STORE]``: the Network Configuration Assistant on this root (issue 12).
+
+        It authors and installs policy files, offline, as ``pagent nca`` does; the service
+        picks an installed file up as it picks up any edit.
+        """
+        # Loaded only when wanted; the assistant is an offline tool, not the service.
+        from pagent.nca.app import NcaApp  # noqa: PLC0415
+        from pagent.nca.model import NcaError  # noqa: PLC0415
+        from pagent.nca.store import StoreError  # noqa: PLC0415
+
+        self._hold += 1
+        try:
+            self.nca = NcaApp(self.root, operand or "USER1", datetime.now)
+            await self.nca.run_async()
+            for note in self.nca.state.notes:
+                self._note(note)
+        except (NcaError, StoreError) as exc:
+            self._error(f"NCA: {exc}")
+        finally:
+            self._hold -= 1
+            self.nca = None
         self._release()
 
     def _show_log_lines(self, lines: list[str]) -> None:

@@ -58,6 +58,7 @@ __all__ = [
 LOCAL_COMMANDS: Final[Mapping[str, str]] = MappingProxyType(
     {
         "LOG": "page through syslogall.log (LOG F: follow it)",
+        "NCA": "the Network Configuration Assistant, full screen (NCA store; q returns)",
         "EXIT": "leave the console",
         "QUIT": "leave the console",
     }

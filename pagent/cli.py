@@ -159,6 +159,12 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument(
         "dir", type=Path, metavar="DIR", help="the new root's directory (created if missing)"
     )
+    init.add_argument(
+        "--at",
+        choices=["default", "workshop-start"],
+        default="default",
+        help="workshop-start: no AT-TLS policy yet and an empty NCA backing store (issue 12)",
+    )
 
     console = sub.add_parser(
         "console",
@@ -189,6 +195,9 @@ def build_parser() -> argparse.ArgumentParser:
     from pagent.commands.keyring import add_parser as add_keyring_parser
 
     add_keyring_parser(sub)
+    from pagent.nca.cli import add_parser as add_nca_parser  # issue 12
+
+    add_nca_parser(sub)
     job = sub.add_parser(
         "job",
         help="run a program as a job of the image: its connections pass the stack's AT-TLS",
@@ -266,7 +275,17 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "init":
         from pagent.service.daemon import init
 
-        return init(args.dir)
+        code = init(args.dir)
+        if code == 0 and args.at == "workshop-start":
+            from pagent.nca.start import workshop_start
+
+            for line in workshop_start(args.dir):
+                print(f"pagent init: {line}")
+        return code
+    if args.command == "nca":
+        from pagent.nca.cli import run as run_nca
+
+        return run_nca(args)
     if args.command == "console":
         from console.main import main as console_main
 

@@ -17,6 +17,9 @@ ALLOWED: dict[str, set[str]] = {
     "agent": {"policy", "stack"},
     "syslogd": set(),
     "service": {"policy", "saf", "stack", "agent", "syslogd"},
+    # The Network Configuration Assistant authors policy: it parses and checks with the
+    # policy layer and nothing else (issue 12); nothing but the command line uses it.
+    "nca": {"policy"},
     "commands": {"policy", "saf", "stack", "agent", "syslogd", "service"},
     "workshop": set(),  # ordinary programs: nothing of pagent's (issue 5 §2)
 }

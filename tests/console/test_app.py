@@ -603,3 +603,34 @@ def test_a_command_too_long_to_send_is_refused_and_the_session_goes_on(console: 
     assert "longer than the 64 KiB a request may hold; not sent" in console.text
     assert "X" * 100 not in console.text  # the command is not echoed whole
     assert console.styles_of("not sent") == ["class:error"]
+
+
+def test_nca_opens_the_assistant_and_returns_to_the_prompt(console: Console):
+    """Issue 12: the console's NCA command runs the full-screen assistant on the root."""
+    (console.root / "etc").mkdir()
+    app = console.app
+
+    def nca_is(check: Callable[[Any], bool]) -> Callable[[], bool]:
+        return lambda: app.nca is not None and app.nca.app.is_running and check(app.nca)
+
+    code = console.run(
+        prompt_is_up(console),
+        "NCA\r",
+        nca_is(lambda nca: True),
+        "3",
+        nca_is(lambda nca: nca.state.tab == 2),
+        "n",
+        nca_is(lambda nca: nca.state.form is not None),
+        nca_is(lambda nca: nca.app.layout.has_focus(nca.state.form.fields[0][1])),
+        "L1\r",
+        nca_is(lambda nca: nca.app.layout.has_focus(nca.state.form.fields[1][1])),
+        "TLSv1.2\r\r\r",
+        nca_is(lambda nca: nca.state.message == "added security level L1"),
+        "q",
+        lambda: app.nca is None,
+        prompt_is_up(console),
+        "EXIT\r",
+    )
+    assert code == 0
+    assert '"name": "L1"' in (console.root / "var" / "nca" / "USER1.json").read_text()
+    assert console.client.commands == []  # the assistant is local: nothing went to the service
