@@ -11,6 +11,7 @@ from pagent.nca.compare import differences
 from pagent.nca.generate import generate
 from pagent.nca.importer import import_policy
 from pagent.nca.model import NcaError, Store
+from pagent.policy.diff import effective_difference
 from pagent.policy.policy import load_policy
 from pagent.policy.source import SourceText, read_source
 from tests.nca.conftest import DATA, SEED, SEED_HISTORY, workshop_store
@@ -26,7 +27,10 @@ def test_importing_the_seed_and_installing_again_changes_nothing_in_effect():
     assert done.lost == ()
     again = _reinstalled(done.store, "WG31", "TCPIP1")
     original = load_policy([read_source(SEED)])
-    assert differences(original, load_policy([SourceText("again", again)])) == []
+    reinstalled = load_policy([SourceText("again", again)])
+    assert differences(original, reinstalled) == []
+    # What `pagent diff` says of it (issue 12 §5): no change in effect.
+    assert effective_difference(original, reinstalled).is_empty
     # The NCA's own names come back: same rule, same action names.
     assert again == SEED.read_text()
 
@@ -46,9 +50,9 @@ def test_a_richer_nca_file_imports_with_no_change_in_effect():
     done = import_policy(Store("USER1"), path, "SYSA", "TCPIP")
     assert done.lost == ()
     again = _reinstalled(done.store, "SYSA", "TCPIP")
-    assert (
-        differences(load_policy([read_source(path)]), load_policy([SourceText("a", again)])) == []
-    )
+    original, reinstalled = load_policy([read_source(path)]), load_policy([SourceText("a", again)])
+    assert differences(original, reinstalled) == []
+    assert effective_difference(original, reinstalled).is_empty
 
 
 def test_what_the_store_cannot_hold_is_reported(tmp_path: Path):
