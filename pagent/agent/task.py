@@ -30,7 +30,7 @@ from typing import Protocol
 
 from pagent.agent import loglevel
 from pagent.agent.loglevel import LINE_CATEGORY, LogLevel
-from pagent.messages import format_message
+from pagent.messages import format_message, formatter
 from pagent.policy.build import BuiltFile
 from pagent.policy.chain import Chain, ImageConfig, MainConfig, load_chain, resolve_zos_path
 from pagent.policy.codes import Effect, Severity
@@ -48,7 +48,10 @@ class StackPort(Protocol):
     """What PAGENT needs of a TCP/IP stack."""
 
     name: str
-    ttls: bool
+
+    @property
+    def ttls(self) -> bool:
+        """Whether the stack has AT-TLS on (TCPCONFIG TTLS)."""
 
     def install_policy(self, policy: Policy) -> None:
         """Install an AT-TLS policy (replacing the one installed)."""
@@ -146,6 +149,17 @@ class PolicyAgent:
 
     def _log(self, msg_id: str, kind: str, **fields: object) -> None:
         self._emit(format_message(msg_id, **fields), kind)
+
+    def _log_each(self, msg_id: str, kind: str, rows: Iterable[Mapping[str, object]]) -> None:
+        """One log line per row, for the lines written per statement: at LogLevel 511 a
+        policy of 50,000 rules makes half a million of them (issue 13 §1). Nothing is made
+        of lines the LogLevel in force keeps out of the log."""
+        category = LINE_CATEGORY[kind]
+        if not loglevel.effective(self.log_level, self.debug_level) & category:
+            return
+        fmt, out = formatter(msg_id), self._out
+        for fields in rows:
+            out(Output(fmt(**fields), False, category, True))
 
     # --- lifecycle ------------------------------------------------------------------------
     def start(self) -> bool:
@@ -278,8 +292,11 @@ class PolicyAgent:
                     Diagnostic.make("C501", pf.named_at, f"cannot read {pf.zos_path}: {exc}")
                 )
         policy = state.cache.load(sources)
-        for s in _in_file_order(policy):
-            self._log("PAGENT.LOG.POLICY.STATEMENT", "profile", statement=s.KEYWORD, name=s.name)
+        self._log_each(
+            "PAGENT.LOG.POLICY.STATEMENT",
+            "profile",
+            ({"statement": s.KEYWORD, "name": s.name} for s in _in_file_order(policy)),
+        )
         self._log("PAGENT.LOG.PROFILE.TTLS_END", "profile")
         problems = [*errors, *(d for d in policy.diagnostics if d.effect is not Effect.LINT)]
         if errors or policy.rejected:
@@ -296,10 +313,9 @@ class PolicyAgent:
             ("TTLSConnectionAction", "PAGENT.LOG.TTLS.CONNECTION_ACTION"),
             ("TTLSEnvironmentAction", "PAGENT.LOG.TTLS.ENVIRONMENT_ACTION"),
         ):
-            for action in policy.by_type.get(kind, {}).values():
-                self._log(msg_id, "action", name=action.name)
-        for rule in policy.rules:
-            self._log("PAGENT.LOG.TTLS.RULE", "action", name=rule.name)
+            actions = policy.by_type.get(kind, {}).values()
+            self._log_each(msg_id, "action", ({"name": a.name} for a in actions))
+        self._log_each("PAGENT.LOG.TTLS.RULE", "action", ({"name": r.name} for r in policy.rules))
         flush = image.ttls.flush
         new = policy if flush or state.installed is None else _keep_removed(state.installed, policy)
         changed = self._swap(name, state, stack, new, phase)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -36,10 +36,12 @@ from pagent.saf.store import SafStore
 from pagent.service.control import CommandResult
 from pagent.service.netconf import DEFAULT_PROFILE, read_system_conf
 from pagent.service.network import ImageNetwork
+from pagent.service.worker import LoopStack, ServiceClosingError, in_thread, in_worker
 from pagent.stack import Stack
 from pagent.syslogd import Syslogd
 
 PAGENT_USERID = "PAGENT"  # the started task's user id (IEF695I's ASSIGNED TO USER) [UNV]
+LOG_BLOCK = 5000  # PAGENT log lines written (and stamped) at once, issue 13 §1
 TCPIP_USERID = "TCPIP"  # the stack's user id in its syslogd records (pagent-ops §7.3 example)
 RACF_ISSUER = "IBMUSER"  # who issues RACF commands at this console [UNV]
 
@@ -84,7 +86,9 @@ class System:
             name: Stack(name, root=root, profile=profile, clock=clock, emit=self._unsolicited)
             for name, profile in stack_defs
         }
-        self.agent = PolicyAgent(root=root, stacks=self.stacks, out=self._pagent_out, clock=clock)
+        self._loop: asyncio.AbstractEventLoop | None = None  # set when PAGENT's work starts
+        ports = {name: LoopStack(stack, lambda: self._loop) for name, stack in self.stacks.items()}
+        self.agent = PolicyAgent(root=root, stacks=ports, out=self._pagent_out, clock=clock)
         self.saf = SafStore(root, clock)
         self.network = ImageNetwork(
             root,
@@ -101,7 +105,15 @@ class System:
         self.pagent_pid = 0
         self.on_pagent_files: Callable[[], None] = lambda: None  # the watcher re-aims itself
         self.lock = asyncio.Lock()
+        # PAGENT's own work (start, refresh, stop) runs one at a time under pagent_lock, the
+        # heavy part on a worker thread; commands for others need only ``lock`` and are
+        # answered meanwhile (issue 13 §1).
+        self.pagent_lock = asyncio.Lock()
+        self._queued_refresh: bool | None = None  # a refresh waiting: update (True) or not
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._pending: list[tuple[bool, str]] = []  # PAGENT log lines not written yet
         self._capture: list[str] | None = None
+        self.closing = False
 
     def _tcpimage_names(self) -> list[str]:
         try:
@@ -115,26 +127,52 @@ class System:
     # --- output ---------------------------------------------------------------------------
     def _unsolicited(self, lines: list[str]) -> None:
         for line in lines:
-            self.broadcast(line)
+            self._say(line)
 
     def _pagent_out(self, out: Output) -> None:
-        # Log first: a client reacting to a broadcast message may read syslogall.log at once.
         if out.shown_in_log:
             severe = out.category in (LogLevel.SYSERR, LogLevel.OBJERR, LogLevel.PROTERR)
-            self.syslogd.log(
+            self._pending.append((severe, out.text))
+            if len(self._pending) >= LOG_BLOCK:
+                self._flush_log()
+        if out.console:
+            # Log first: a client reacting to a broadcast message may read syslogall.log.
+            self._flush_log()
+            text = out.text.removeprefix("main: ")
+            if self._capture is not None:
+                self._capture.append(text)  # part of the running command's response
+            else:
+                self._say(text)
+
+    def _flush_log(self) -> None:
+        """Write PAGENT's pending log lines: runs of one priority, one block each."""
+        pending, self._pending = self._pending, []
+        start = 0
+        while start < len(pending):
+            severe = pending[start][0]
+            end = start
+            while end < len(pending) and pending[end][0] == severe:
+                end += 1
+            self.syslogd.log_many(
                 "daemon",
                 "err" if severe else "info",
                 "PAGENT",
                 PAGENT_USERID,
                 self.pagent_pid,
-                out.text,
+                [text for _severe, text in pending[start:end]],
             )
-        if out.console:
-            text = out.text.removeprefix("main: ")
-            if self._capture is not None:
-                self._capture.append(text)  # part of the running command's response
-            else:
-                self.broadcast(text)
+            start = end
+
+    def _say(self, text: str) -> None:
+        """Broadcast, from the loop or from PAGENT's worker thread (in order, on the loop)."""
+        loop = self._loop
+        if loop is None or not in_worker():
+            self.broadcast(text)
+            return
+        try:
+            loop.call_soon_threadsafe(self.broadcast, text)
+        except RuntimeError:  # the loop has closed: the service stopped under this work
+            raise ServiceClosingError("the service stopped") from None
 
     def _ttls_log(self, facility: str, priority: str, text: str) -> None:
         """AT-TLS runtime messages: the stack writes them to syslogd, tag TTLS (§5.1, §7.3)."""
@@ -156,10 +194,41 @@ class System:
         return lines
 
     def close(self) -> None:
-        """Orderly end: PAGENT stops with purge processing, syslogd closes its files."""
+        """Orderly end: PAGENT stops with purge processing, syslogd closes its files.
+
+        A refresh still running on its worker is abandoned: what it would install is not
+        swapped in (the loop no longer runs), and what it would log is dropped.
+        """
+        self.closing = True
+        for task in self._tasks:
+            task.cancel()
         if self.agent.active:
             self.agent.stop()
+            self._flush_log()
         self.syslogd.close()
+
+    # --- PAGENT's work ----------------------------------------------------------------------
+    def _spawn(self, work: Coroutine[object, object, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def settle(self) -> None:
+        """Wait until PAGENT's background work (start, refreshes) is done."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _pagent_work(self, fn: Callable[[], object]) -> object:
+        """Run PAGENT's ``fn`` on a worker thread (the caller holds pagent_lock)."""
+        self._loop = asyncio.get_running_loop()
+
+        def job() -> object:
+            try:
+                return fn()
+            finally:
+                self._flush_log()
+
+        return await in_thread(job, name="pagent-refresh")
 
     # --- operator commands ----------------------------------------------------------------
     async def command(self, text: str) -> CommandResult:
@@ -173,7 +242,34 @@ class System:
                 if parsed.rejected_by == "PAGENT" and not self.agent.active:
                     return CommandResult([format_message("IEE341I", jobname="PAGENT")], "rejected")
                 return CommandResult(list(parsed.lines), "rejected")
-            return self._run(parsed)
+            if not _for_pagent(parsed):
+                return self._run(parsed)
+        return await self._pagent_command(parsed)
+
+    async def _pagent_command(self, cmd: mvs.Command) -> CommandResult:
+        """S, P, C or F PAGENT: after PAGENT's running work, and with its heavy part off
+        the loop, so that other commands are answered meanwhile."""
+        await self.pagent_lock.acquire()
+        handed_over = False
+        try:
+            if isinstance(cmd, mvs.ModifyCommand) and cmd.action.upper() in ("REFRESH", "UPDATE"):
+                if not self.agent.active:
+                    return CommandResult([format_message("IEE341I", jobname="PAGENT")], "rejected")
+                action, level = cmd.action, cmd.level
+                lines = await self._pagent_work(lambda: self.agent.modify(action, level))
+                assert isinstance(lines, list)
+                self.on_pagent_files()
+                return CommandResult(lines, "ok")
+            result = self._run(cmd)
+            self._flush_log()
+            if isinstance(cmd, mvs.StartCommand) and result.status == "ok":
+                # PAGENT's start follows the command's response, and releases the lock.
+                self._spawn(self._pagent_start())
+                handed_over = True
+            return result
+        finally:
+            if not handed_over:
+                self.pagent_lock.release()
 
     def _run(self, cmd: mvs.Command) -> CommandResult:
         if isinstance(cmd, mvs.Help):
@@ -234,15 +330,17 @@ class System:
             lines.extend(self._jes_ended(task))
             return CommandResult(lines, "failed")
         self.pagent_pid = os.getpid()
-        loop = asyncio.get_running_loop()
-        loop.call_soon(self._pagent_start)  # its messages follow the command, unsolicited
-        return CommandResult(lines, "ok")
+        return CommandResult(lines, "ok")  # its messages follow the command, unsolicited
 
-    def _pagent_start(self) -> None:
-        if not self.agent.start():
-            for line in self._jes_ended("PAGENT"):
-                self.broadcast(line)
-        self.on_pagent_files()
+    async def _pagent_start(self) -> None:
+        """PAGENT's start on its worker; the caller acquired pagent_lock for it."""
+        try:
+            if not await self._pagent_work(self.agent.start):
+                for line in self._jes_ended("PAGENT"):
+                    self.broadcast(line)
+            self.on_pagent_files()
+        finally:
+            self.pagent_lock.release()
 
     def _stop_task(self, task: str, *, cancel: bool) -> CommandResult:
         if task != "PAGENT" or not self.agent.active:
@@ -278,10 +376,26 @@ class System:
         return CommandResult([*lines, format_message("FSUM1252")], "ok")
 
     def refresh(self, *, update: bool) -> None:
-        """A refresh not typed by the operator (file change, interval, SIGHUP)."""
-        if self.agent.active:
-            self.agent.refresh(update=update)
-            self.on_pagent_files()
+        """A refresh not typed by the operator (file change, interval, SIGHUP).
+
+        It runs in the background, after PAGENT's running work. Requests that come while
+        one waits join it (a REFRESH outweighs an UPDATE): it reads the files as they are
+        when it starts.
+        """
+        if not self.agent.active or self.closing:
+            return
+        if self._queued_refresh is not None:
+            self._queued_refresh = self._queued_refresh and update
+            return
+        self._queued_refresh = update
+        self._spawn(self._background_refresh())
+
+    async def _background_refresh(self) -> None:
+        async with self.pagent_lock:
+            update, self._queued_refresh = bool(self._queued_refresh), None
+            if self.agent.active and not self.closing:
+                await self._pagent_work(lambda: self.agent.refresh(update=update))
+                self.on_pagent_files()
 
     def _stack(self, name: str | None) -> Stack | None:
         if not name:
@@ -344,3 +458,10 @@ class System:
             rule=rule,
         )
         return CommandResult(text.splitlines(), "ok")
+
+
+def _for_pagent(cmd: mvs.Command) -> bool:
+    """Whether a command is S, P, C or F of PAGENT (PAGENT's work, under pagent_lock)."""
+    if isinstance(cmd, mvs.StartCommand | mvs.StopCommand | mvs.CancelCommand):
+        return cmd.task == "PAGENT"
+    return isinstance(cmd, mvs.ModifyCommand) and cmd.task == "PAGENT"

@@ -39,7 +39,7 @@ class Rig:
             out = []
             for text in commands:
                 result = await self.system.command(text)
-                await asyncio.sleep(0)  # let S PAGENT's start run, as the loop would
+                await self.system.settle()  # let S PAGENT's start run, as the loop would
                 out.append((result.status, result.lines))
             return out
 
