@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from pagent.agent import loglevel
 from pagent.agent.loglevel import LINE_CATEGORY, LogLevel
@@ -41,7 +41,8 @@ from pagent.policy.source import SourceText, read_source
 from pagent.policy.statements import Statement
 
 CONFIG_FILE = "/etc/pagent.conf"  # PAGENT_CONFIG_FILE's default (pagent-ops §1.1)
-COMPILED = ("Sep 26 2016", "18:37:59")  # the workshop's build stamp (§0.1)
+COMPILED = ("Sep 26 2016", "18:37:59")
+_T = TypeVar("_T")  # the workshop's build stamp (§0.1)
 
 
 class StackPort(Protocol):
@@ -114,6 +115,7 @@ class PolicyAgent:
         clock: Callable[[], datetime],
         config_file: str = CONFIG_FILE,
         environment: Mapping[str, str] | None = None,
+        out_block: Callable[[list[str], LogLevel], None] | None = None,
     ) -> None:
         self.root = root
         self.stacks = stacks
@@ -137,6 +139,8 @@ class PolicyAgent:
         self.main: MainConfig | None = None
         self.files: tuple[Path, ...] = ()
         self._images: dict[str, _Image] = {}
+        self._out_block = out_block  # many log-only lines of one category at once
+        self._lines_of: dict[str, dict[int, tuple[object, str]]] = {}  # _log_each's lines
 
     # --- output ---------------------------------------------------------------------------
     def _emit(self, text: str, kind: str, *, console: bool = False) -> None:
@@ -150,16 +154,38 @@ class PolicyAgent:
     def _log(self, msg_id: str, kind: str, **fields: object) -> None:
         self._emit(format_message(msg_id, **fields), kind)
 
-    def _log_each(self, msg_id: str, kind: str, rows: Iterable[Mapping[str, object]]) -> None:
-        """One log line per row, for the lines written per statement: at LogLevel 511 a
-        policy of 50,000 rules makes half a million of them (issue 13 §1). Nothing is made
-        of lines the LogLevel in force keeps out of the log."""
+    def _log_each(
+        self,
+        msg_id: str,
+        kind: str,
+        items: Iterable[_T],
+        fields: Callable[[_T], dict[str, object]],
+    ) -> None:
+        """One log line per item, for the lines written per statement: at LogLevel 511 a
+        policy of 50,000 rules makes half a million of them (issue 13 §1).
+
+        Nothing is made of lines the LogLevel in force keeps out of the log. A statement
+        that a refresh reuses (the incremental build keeps unchanged ones) keeps the line
+        made for it last time. With ``out_block`` the lines go out as one block.
+        """
         category = LINE_CATEGORY[kind]
         if not loglevel.effective(self.log_level, self.debug_level) & category:
             return
-        fmt, out = formatter(msg_id), self._out
-        for fields in rows:
-            out(Output(fmt(**fields), False, category, True))
+        fmt = formatter(msg_id)
+        last = self._lines_of.get(msg_id, {})
+        made: dict[int, tuple[object, str]] = {}
+        texts: list[str] = []
+        for item in items:
+            hit = last.get(id(item))
+            text = hit[1] if hit is not None and hit[0] is item else fmt(**fields(item))
+            made[id(item)] = (item, text)
+            texts.append(text)
+        self._lines_of[msg_id] = made
+        if self._out_block is not None:
+            self._out_block(texts, category)
+        else:
+            for text in texts:
+                self._out(Output(text, False, category, True))
 
     # --- lifecycle ------------------------------------------------------------------------
     def start(self) -> bool:
@@ -295,7 +321,8 @@ class PolicyAgent:
         self._log_each(
             "PAGENT.LOG.POLICY.STATEMENT",
             "profile",
-            ({"statement": s.KEYWORD, "name": s.name} for s in _in_file_order(policy)),
+            _in_file_order(policy),
+            lambda s: {"statement": s.KEYWORD, "name": s.name},
         )
         self._log("PAGENT.LOG.PROFILE.TTLS_END", "profile")
         problems = [*errors, *(d for d in policy.diagnostics if d.effect is not Effect.LINT)]
@@ -314,8 +341,8 @@ class PolicyAgent:
             ("TTLSEnvironmentAction", "PAGENT.LOG.TTLS.ENVIRONMENT_ACTION"),
         ):
             actions = policy.by_type.get(kind, {}).values()
-            self._log_each(msg_id, "action", ({"name": a.name} for a in actions))
-        self._log_each("PAGENT.LOG.TTLS.RULE", "action", ({"name": r.name} for r in policy.rules))
+            self._log_each(msg_id, "action", actions, lambda a: {"name": a.name})
+        self._log_each("PAGENT.LOG.TTLS.RULE", "action", policy.rules, lambda r: {"name": r.name})
         flush = image.ttls.flush
         new = policy if flush or state.installed is None else _keep_removed(state.installed, policy)
         changed = self._swap(name, state, stack, new, phase)
@@ -332,12 +359,15 @@ class PolicyAgent:
         old = state.installed
         if old is not None:
             before, after = _signature(old), _signature(new)
-            if phase == "update" and before == after:
+            if phase == "update" and _same(before, after):
                 self._log("PAGENT.LOG.TTLS.UNCHANGED", "change", image=name)
                 return False
             added = sum(1 for k in after if k not in before)
             removed = sum(1 for k in before if k not in after)
-            changed = sum(1 for k in after if k in before and before[k] != after[k])
+            # The incremental build reuses unchanged statements: identity settles most.
+            changed = sum(
+                1 for k, s in after.items() if k in before and before[k] is not s and before[k] != s
+            )
             self._log(
                 "PAGENT.LOG.TTLS.CHANGES",
                 "change",
@@ -357,6 +387,15 @@ class PolicyAgent:
         return state.installed if state is not None else None
 
 
+def _same(
+    before: Mapping[tuple[str, str], Statement], after: Mapping[tuple[str, str], Statement]
+) -> bool:
+    """Whether two signatures are equal (identity first: reused statements are the same)."""
+    if before.keys() != after.keys():
+        return False
+    return all(s is before[k] or s == before[k] for k, s in after.items())
+
+
 def _is_error(d: Diagnostic) -> bool:
     return d.severity is Severity.ERROR
 
@@ -364,5 +403,5 @@ def _is_error(d: Diagnostic) -> bool:
 def _in_file_order(policy: Policy) -> list[Statement]:
     order = {path: i for i, path in enumerate(policy.files)}
     statements = [s for table in policy.by_type.values() for s in table.values()]
-    statements.sort(key=lambda s: (order.get(s.loc.path, 0), s.loc.line))
-    return statements
+    keys = [(order.get(s.loc.path, 0), s.loc.line) for s in statements]
+    return [statements[i] for i in sorted(range(len(statements)), key=keys.__getitem__)]

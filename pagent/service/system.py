@@ -88,7 +88,9 @@ class System:
         }
         self._loop: asyncio.AbstractEventLoop | None = None  # set when PAGENT's work starts
         ports = {name: LoopStack(stack, lambda: self._loop) for name, stack in self.stacks.items()}
-        self.agent = PolicyAgent(root=root, stacks=ports, out=self._pagent_out, clock=clock)
+        self.agent = PolicyAgent(
+            root=root, stacks=ports, out=self._pagent_out, clock=clock, out_block=self._log_block
+        )
         self.saf = SafStore(root, clock)
         self.network = ImageNetwork(
             root,
@@ -111,7 +113,7 @@ class System:
         self.pagent_lock = asyncio.Lock()
         self._queued_refresh: bool | None = None  # a refresh waiting: update (True) or not
         self._tasks: set[asyncio.Task[None]] = set()
-        self._pending: list[tuple[bool, str]] = []  # PAGENT log lines not written yet
+        self._pending: list[tuple[bool, list[str]]] = []  # PAGENT log lines, runs by severity
         self._capture: list[str] | None = None
         self.closing = False
 
@@ -131,10 +133,7 @@ class System:
 
     def _pagent_out(self, out: Output) -> None:
         if out.shown_in_log:
-            severe = out.category in (LogLevel.SYSERR, LogLevel.OBJERR, LogLevel.PROTERR)
-            self._pending.append((severe, out.text))
-            if len(self._pending) >= LOG_BLOCK:
-                self._flush_log()
+            self._log_block([out.text], out.category)
         if out.console:
             # Log first: a client reacting to a broadcast message may read syslogall.log.
             self._flush_log()
@@ -144,24 +143,30 @@ class System:
             else:
                 self._say(text)
 
+    def _log_block(self, texts: list[str], category: LogLevel) -> None:
+        """PAGENT log lines to write: kept, in runs of one priority, until the next flush."""
+        severe = category in (LogLevel.SYSERR, LogLevel.OBJERR, LogLevel.PROTERR)
+        if self._pending and self._pending[-1][0] == severe:
+            self._pending[-1][1].extend(texts)
+        else:
+            self._pending.append((severe, list(texts)))
+        if sum(len(run) for _severe, run in self._pending) >= LOG_BLOCK:
+            self._flush_log()
+
     def _flush_log(self) -> None:
-        """Write PAGENT's pending log lines: runs of one priority, one block each."""
+        """Write PAGENT's pending log lines, a block of at most LOG_BLOCK lines at a time
+        (each block is stamped with the clock when written)."""
         pending, self._pending = self._pending, []
-        start = 0
-        while start < len(pending):
-            severe = pending[start][0]
-            end = start
-            while end < len(pending) and pending[end][0] == severe:
-                end += 1
-            self.syslogd.log_many(
-                "daemon",
-                "err" if severe else "info",
-                "PAGENT",
-                PAGENT_USERID,
-                self.pagent_pid,
-                [text for _severe, text in pending[start:end]],
-            )
-            start = end
+        for severe, texts in pending:
+            for start in range(0, len(texts), LOG_BLOCK):
+                self.syslogd.log_many(
+                    "daemon",
+                    "err" if severe else "info",
+                    "PAGENT",
+                    PAGENT_USERID,
+                    self.pagent_pid,
+                    texts[start : start + LOG_BLOCK],
+                )
 
     def _say(self, text: str) -> None:
         """Broadcast, from the loop or from PAGENT's worker thread (in order, on the loop)."""
