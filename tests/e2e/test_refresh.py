@@ -62,3 +62,29 @@ def test_search_shows_a_policy_of_a_thousand_rules_through_the_service(service):
     done = pagent("search", "-t", "--root", str(service.root), timeout=120)
     assert done.returncode == 0, done.stderr
     assert len(re.findall(r"^policyRule:", done.stdout, re.M)) == 1001
+
+
+# --- Item 1: PAGENT's work never blocks the service ------------------------------------------
+def test_d_tcpip_is_answered_while_pagent_installs_a_large_policy(service):
+    """D TCPIP from another client is answered before the start's EZD1586I, not after it."""
+    grow_policy(service, 5000)
+    watcher = subscribed(service, timeout=120)
+    assert watcher.command("S PAGENT").status == "ok"
+    other = service.client()
+    answered = other.command("D TCPIP")
+    installed = watcher.wait_message("EZD1586I", 120)
+    assert installed is not None
+    # Both times are the service's clock: the reply was made while PAGENT worked.
+    assert answered.lines[0]["time"] < installed["time"]
+
+
+def test_sigterm_is_acted_on_during_a_long_start(service):
+    """SIGTERM while PAGENT installs 20,000 rules ends the service at once, exit 0."""
+    grow_policy(service, 20_000)
+    client = subscribed(service)
+    assert client.command("S PAGENT").status == "ok"
+    assert client.wait_message("EZZ8431I", 10) is not None
+    assert service.terminate() == 0
+    # It did not wait for the install to finish first.
+    assert EZD1586I not in service.log_text()
+    assert not service.socket.exists()
