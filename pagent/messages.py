@@ -717,6 +717,13 @@ _ENTRIES: Final[tuple[Message, ...]] = (
         "_profile: TTLS policy for {image}: {added} added, {changed} changed, {removed} removed",
         "UNV §3, issue 3",
     ),
+    _M(
+        "PAGENT.LOG.TTLS.NO_RULES",
+        "_profile: TTLS policy for {image} has no rules in {files}: every AT-TLS rule of"
+        " {image} is removed",
+        "UNV issue 13 §10",
+        "W",
+    ),
     _M("PAGENT.LOG.POLICY.ERROR", "_profile: {text}", "UNV §3 EZZ8438I"),
     _M("PAGENT.LOG.POLICY.KEPT", "_profile: TTLS policy for {image} stays as installed", "UNV §3"),
 )

@@ -116,6 +116,7 @@ class PolicyAgent:
         config_file: str = CONFIG_FILE,
         environment: Mapping[str, str] | None = None,
         out_block: Callable[[list[str], LogLevel], None] | None = None,
+        files_read: Callable[[], None] = lambda: None,
     ) -> None:
         self.root = root
         self.stacks = stacks
@@ -140,6 +141,9 @@ class PolicyAgent:
         self.files: tuple[Path, ...] = ()
         self._images: dict[str, _Image] = {}
         self._out_block = out_block  # many log-only lines of one category at once
+        # Called once the chain is read, before the refresh's last console message: a
+        # client that sees EZD1586I (or EZZ8438I) knows the service watches the new files.
+        self._files_read = files_read
         self._lines_of: dict[str, dict[int, tuple[object, str]]] = {}  # _log_each's lines
 
     # --- output ---------------------------------------------------------------------------
@@ -259,19 +263,27 @@ class PolicyAgent:
     def refresh(self, *, update: bool) -> None:
         """Re-read everything: REFRESH (FLUSH as at start) or UPDATE (install what changed)."""
         chain = self._read_chain()
-        if chain is None:
+        if chain is None:  # said why; every image keeps its policy, as with policy errors
+            self._files_read()
+            self._keep_all(self.main.images if self.main is not None else ())
             return
-        if chain.main is not None:
-            self.log_level = chain.main.log_level
         self._apply(chain, phase="update" if update else "refresh")
 
     def _read_chain(self) -> Chain | None:
         """The configuration chain, or None (logged) when the main file cannot be read."""
         try:
             return load_chain(resolve_zos_path(self.config_file, self.root), self.root)
-        except (OSError, ValueError) as exc:
-            self._emit(f"main: cannot read {self.config_file}: {exc}", "error")
+        except (OSError, ValueError, RuntimeError) as exc:  # what the file system raises
+            self._emit(f"main: cannot read {self.config_file}: {_reason(exc)}", "error")
             return None
+
+    def _keep_all(self, images: Iterable[ImageConfig]) -> None:
+        """A refresh that cannot use the configuration: EZZ8438I, and every image keeps
+        its installed policy (no EZD1586I), as a refresh with policy errors does."""
+        for image in images:
+            name = image.image.name
+            self._console("EZZ8438I", image=name, type="TTLS")
+            self._log("PAGENT.LOG.POLICY.KEPT", "error", image=name)
 
     @property
     def refresh_interval(self) -> int:
@@ -280,17 +292,26 @@ class PolicyAgent:
 
     # --- install --------------------------------------------------------------------------
     def _apply(self, chain: Chain, *, phase: str) -> None:
-        self.files = chain.files
+        self.files = chain.files  # watched even when refused: a later fix is seen
         previous = self.main
-        self.main = chain.main
         if chain.main is None:
             return
-        if previous is None and chain.diagnostics:
-            for d in chain.diagnostics:
+        # Issue 13 §5: the chain's diagnostics are logged at every reading, not only at the
+        # first start. Errors in an image's own files are logged with its EZZ8438I instead.
+        images = chain.main.images
+        for d in chain.diagnostics:
+            if not (_is_error(d) and any(_belongs(d, image) for image in images)):
                 self._emit(d.headline(), "error" if _is_error(d) else "warning")
+        if phase != "start" and _main_file_broken(chain.main, chain.diagnostics):
+            self._files_read()
+            self._keep_all(previous.images if previous is not None else chain.main.images)
+            return
+        self.main = chain.main
+        self.log_level = chain.main.log_level
         results = [
             self._install_image(image, chain.diagnostics, phase) for image in chain.main.images
         ]
+        self._files_read()
         for result in results:
             if result.ok:
                 self._console("EZD1586I", image=result.image)
@@ -307,17 +328,27 @@ class PolicyAgent:
             return InstallResult(name, ok=True, changed=False)
         sources: list[SourceText] = []
         errors: list[Diagnostic] = []
-        file_paths = {str(pf.path) for pf in image.policy_files} | {str(image.image_path)}
-        errors.extend(d for d in chain_diags if _is_error(d) and d.loc.path in file_paths)
+        errors.extend(d for d in chain_diags if _is_error(d) and _belongs(d, image))
+        reported = {d.loc for d in errors if d.code.id == "C501"}
         for pf in image.policy_files:
             self._log("PAGENT.LOG.PROFILE.TTLS_BEGIN", "profile", path=pf.zos_path)
+            if pf.named_at in reported:
+                continue  # the chain said it is missing or no file: once is enough, and a
+                # FIFO or a directory there is never opened
             try:
                 sources.append(read_source(pf.path))
-            except OSError as exc:
+            except (OSError, ValueError, RuntimeError) as exc:  # what the file system raises
                 errors.append(
-                    Diagnostic.make("C501", pf.named_at, f"cannot read {pf.zos_path}: {exc}")
+                    Diagnostic.make(
+                        "C501", pf.named_at, f"cannot read {pf.zos_path}: {_reason(exc)}"
+                    )
                 )
-        policy = state.cache.load(sources)
+        try:
+            policy = state.cache.load(sources)
+        except (OSError, ValueError, RuntimeError) as exc:
+            at = image.policy_files[0].named_at if image.policy_files else image.image.loc
+            errors.append(Diagnostic.make("C501", at, f"cannot use the policy: {_reason(exc)}"))
+            policy = state.cache.load([])
         self._log_each(
             "PAGENT.LOG.POLICY.STATEMENT",
             "profile",
@@ -345,6 +376,10 @@ class PolicyAgent:
         self._log_each("PAGENT.LOG.TTLS.RULE", "action", policy.rules, lambda r: {"name": r.name})
         flush = image.ttls.flush
         new = policy if flush or state.installed is None else _keep_removed(state.installed, policy)
+        if state.installed is not None and state.installed.rules and not new.rules:
+            # Issue 13 §10: a file truncated by a failed copy leaves no AT-TLS protection.
+            files = ", ".join(pf.zos_path for pf in image.policy_files)
+            self._log("PAGENT.LOG.TTLS.NO_RULES", "warning", image=name, files=files)
         changed = self._swap(name, state, stack, new, phase)
         if stack is not None and not stack.ttls:
             self._console("EZD1579I", image=name, type="TTLS")
@@ -394,6 +429,32 @@ def _same(
     if before.keys() != after.keys():
         return False
     return all(s is before[k] or s == before[k] for k, s in after.items())
+
+
+def _belongs(d: Diagnostic, image: ImageConfig) -> bool:
+    """Whether a chain diagnostic is the image's own: in its image file or policy files,
+    or at the operand that names one of its policy files (a C501 for a missing file)."""
+    paths = {str(pf.path) for pf in image.policy_files}
+    if image.image_path is not None:
+        paths.add(str(image.image_path))
+    return d.loc.path in paths or any(d.loc == pf.named_at for pf in image.policy_files)
+
+
+def _main_file_broken(main: MainConfig, diagnostics: Iterable[Diagnostic]) -> bool:
+    """Whether the main file has errors of its own, or holds no recognizable statement
+    (binary, or a policy file): then a refresh keeps every installed policy (issue 13 §5)."""
+    for d in diagnostics:
+        if any(_belongs(d, image) for image in main.images):
+            continue
+        if _is_error(d) or (d.code.id == "C504" and d.loc.path == str(main.path)):
+            return True
+    return False
+
+
+def _reason(exc: BaseException) -> str:
+    """An exception of the file system as one line: its strerror, or its text."""
+    text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return " ".join(text.split()) or type(exc).__name__
 
 
 def _is_error(d: Diagnostic) -> bool:

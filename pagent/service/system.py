@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import traceback
 from collections.abc import Callable, Coroutine
 from datetime import datetime
 from pathlib import Path
@@ -36,11 +37,18 @@ from pagent.saf.store import SafStore
 from pagent.service.control import CommandResult
 from pagent.service.netconf import DEFAULT_PROFILE, read_system_conf
 from pagent.service.network import ImageNetwork
-from pagent.service.worker import LoopStack, ServiceClosingError, in_thread, in_worker
+from pagent.service.worker import (
+    LoopStack,
+    ServiceClosingError,
+    in_thread,
+    in_worker,
+    on_loop,
+)
 from pagent.stack import Stack
 from pagent.syslogd import Syslogd
 
 PAGENT_USERID = "PAGENT"  # the started task's user id (IEF695I's ASSIGNED TO USER) [UNV]
+ABNORMAL_RC = 1  # $HASP395 RC of a PAGENT that ended with EZZ8434I [UNV] (F-240)
 LOG_BLOCK = 5000  # PAGENT log lines written (and stamped) at once, issue 13 §1
 TCPIP_USERID = "TCPIP"  # the stack's user id in its syslogd records (pagent-ops §7.3 example)
 RACF_ISSUER = "IBMUSER"  # who issues RACF commands at this console [UNV]
@@ -89,7 +97,12 @@ class System:
         self._loop: asyncio.AbstractEventLoop | None = None  # set when PAGENT's work starts
         ports = {name: LoopStack(stack, lambda: self._loop) for name, stack in self.stacks.items()}
         self.agent = PolicyAgent(
-            root=root, stacks=ports, out=self._pagent_out, clock=clock, out_block=self._log_block
+            root=root,
+            stacks=ports,
+            out=self._pagent_out,
+            clock=clock,
+            out_block=self._log_block,
+            files_read=self._files_read,
         )
         self.saf = SafStore(root, clock)
         self.network = ImageNetwork(
@@ -103,7 +116,8 @@ class System:
             explain=self._ttls_reason,
         )
         self._numbers = itertools.cycle(range(1, 10000))  # the console's rolling number
-        self._asid = 0x3F
+        self._asid = 0x3F  # the last ASID given to an address space
+        self._pagent_asid = 0  # the running PAGENT's
         self.pagent_pid = 0
         self.on_pagent_files: Callable[[], None] = lambda: None  # the watcher re-aims itself
         self.lock = asyncio.Lock()
@@ -167,6 +181,14 @@ class System:
                     self.pagent_pid,
                     texts[start : start + LOG_BLOCK],
                 )
+
+    def _files_read(self) -> None:
+        """PAGENT read its chain: aim the watcher now, on the loop, before it announces."""
+        loop = self._loop
+        if loop is None or not in_worker():
+            self.on_pagent_files()
+        else:
+            on_loop(loop, self.on_pagent_files)
 
     def _say(self, text: str) -> None:
         """Broadcast, from the loop or from PAGENT's worker thread (in order, on the loop)."""
@@ -233,7 +255,31 @@ class System:
             finally:
                 self._flush_log()
 
-        return await in_thread(job, name="pagent-refresh")
+        try:
+            return await in_thread(job, name="pagent-refresh")
+        except ServiceClosingError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - logged with where it came from, below
+            # Issue 13 §4: whatever the policy layer raises, the service goes on serving and
+            # watching; the installed policies stay. PAGENT says EZZ8438I, pagent's own log
+            # (PAGENTSV) says what and where, so that the bug can be found and fixed.
+            where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+            structlog.get_logger("pagent.service").error(
+                "pagent_work_failed",
+                error="".join(traceback.format_exception_only(exc)).strip(),
+                at=f"{where.filename}:{where.lineno}" if where is not None else "?",
+            )
+            main = self.agent.main
+            for image in main.images if main is not None else ():
+                self._pagent_out(
+                    Output(
+                        format_message("EZZ8438I", image=image.image.name, type="TTLS"),
+                        console=True,
+                        category=LogLevel.EVENT,
+                        shown_in_log=True,
+                    )
+                )
+            return None
 
     # --- operator commands ----------------------------------------------------------------
     async def command(self, text: str) -> CommandResult:
@@ -261,9 +307,12 @@ class System:
                 if not self.agent.active:
                     return CommandResult([format_message("IEE341I", jobname="PAGENT")], "rejected")
                 action, level = cmd.action, cmd.level
-                lines = await self._pagent_work(lambda: self.agent.modify(action, level))
-                assert isinstance(lines, list)
-                self.on_pagent_files()
+                try:
+                    lines = await self._pagent_work(lambda: self.agent.modify(action, level))
+                finally:
+                    self.on_pagent_files()  # aimed even after a failure: a fix is seen
+                if not isinstance(lines, list):
+                    return CommandResult([format_message("EZZ8443I")], "failed")
                 return CommandResult(lines, "ok")
             result = self._run(cmd)
             self._flush_log()
@@ -308,17 +357,18 @@ class System:
             ),
         ]
 
-    def _jes_ended(self, task: str) -> list[str]:
+    def _jes_ended(self, task: str, *, asid: int | None = None, rc: int = 0) -> list[str]:
+        """IEF404I and $HASP395 of a task: its own ASID (the running PAGENT's by default)."""
         now = self.clock()
         return [
             format_message(
                 "IEF404I",
                 jobname=task,
                 time=now.strftime("%H.%M.%S"),
-                asid=self._asid,
+                asid=self._pagent_asid if asid is None else asid,
                 sysname=self.sysname,
             ),
-            format_message("$HASP395", jobname=task, rc=0),
+            format_message("$HASP395", jobname=task, rc=rc),
         ]
 
     def _start_task(self, task: str) -> CommandResult:
@@ -326,22 +376,25 @@ class System:
             return CommandResult([format_message("IEE535I", verb="START")], "rejected")
         lines = self._jes_started(task)
         if self.agent.active:
-            # The second copy refuses to run (pagent-ops §1.5: single instance by ENQ).
+            # The second copy refuses to run (pagent-ops §1.5: single instance by ENQ). It
+            # is an address space of its own (its ASID), and it ends abnormally (F-240).
             for msg in ("EZZ8431I", "PAGENT.LOG.MAIN.ALREADY_ACTIVE", "EZZ8434I"):
                 text = format_message(msg)
-                self.syslogd.log("daemon", "err", "PAGENT", PAGENT_USERID, os.getpid(), text)
+                logged = text if msg.startswith("PAGENT.") else f"main: {text}"  # F-101
+                self.syslogd.log("daemon", "err", "PAGENT", PAGENT_USERID, os.getpid(), logged)
                 if not msg.startswith("PAGENT."):
                     lines.append(text)
-            lines.extend(self._jes_ended(task))
+            lines.extend(self._jes_ended(task, asid=self._asid, rc=ABNORMAL_RC))
             return CommandResult(lines, "failed")
+        self._pagent_asid = self._asid
         self.pagent_pid = os.getpid()
         return CommandResult(lines, "ok")  # its messages follow the command, unsolicited
 
     async def _pagent_start(self) -> None:
         """PAGENT's start on its worker; the caller acquired pagent_lock for it."""
         try:
-            if not await self._pagent_work(self.agent.start):
-                for line in self._jes_ended("PAGENT"):
+            if not await self._pagent_work(self.agent.start) and not self.agent.active:
+                for line in self._jes_ended("PAGENT", rc=ABNORMAL_RC):
                     self.broadcast(line)
             self.on_pagent_files()
         finally:
@@ -399,8 +452,10 @@ class System:
         async with self.pagent_lock:
             update, self._queued_refresh = bool(self._queued_refresh), None
             if self.agent.active and not self.closing:
-                await self._pagent_work(lambda: self.agent.refresh(update=update))
-                self.on_pagent_files()
+                try:
+                    await self._pagent_work(lambda: self.agent.refresh(update=update))
+                finally:
+                    self.on_pagent_files()
 
     def _stack(self, name: str | None) -> Stack | None:
         if not name:
