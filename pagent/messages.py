@@ -74,6 +74,8 @@ from typing import Final, Literal, cast, get_args
 #   PAGENT.LOG.POLICY.KEPT: pagent's log lines for a refresh (what changed, or that nothing
 #   did, issue 3) and for EZZ8438I's details in the log (§3 says they are there at LogLevel
 #   >= 127, in a form not retrieved).
+# * PAGENT.LOG.TTLS.NO_RULES: pagent's warning when a refresh removes every rule of an image
+#   (an empty or truncated policy file, issue 13 §10); PAGENT itself only has EZZ4249I.
 # * FSUM1256 SYSLOGD MODIFY COMMAND UNSUCCESSFUL - activity ALREADY IN PROGRESS: meaning
 #   [DOC] (§7.1, "archive or restart already running"), text modelled on FSUM1253.
 # * PAGENT.LOG.MAIN.ALREADY_ACTIVE ``main: Can not run more than one copy of pagent``: the

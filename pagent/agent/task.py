@@ -21,7 +21,6 @@ to the ``out`` callable as an :class:`Output`.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -127,11 +126,12 @@ class PolicyAgent:
             environment
             or {
                 "_CEE_ENVFILE_S": "DD:STDENV",
-                "LIBPATH": "/usr/lib",
+                "LIBPATH": "/usr/lib:.",
                 "PAGENT_CONFIG_FILE": config_file,
                 "PAGENT_LOG_FILE": "SYSLOGD",
-                "TZ": os.environ.get("TZ", "UTC"),
-            }
+                "TZ": "EST5EDT",
+                "GSK_TRACE": "0xFFFF",
+            }  # the workshop's STDENV, as its start log lists it (pagent-ops §0.1, issue 13)
         )
         self.active = False
         self.log_level = loglevel.DEFAULT
@@ -277,6 +277,13 @@ class PolicyAgent:
             self._emit(f"main: cannot read {self.config_file}: {_reason(exc)}", "error")
             return None
 
+    def _zos(self, d: Diagnostic, images: Iterable[ImageConfig]) -> str:
+        """The z/OS name of the file a diagnostic is in (an image file, or pagent.conf)."""
+        for image in images:
+            if image.image_path is not None and str(image.image_path) == d.loc.path:
+                return image.image.image_file or d.loc.path
+        return self.config_file
+
     def _keep_all(self, images: Iterable[ImageConfig]) -> None:
         """A refresh that cannot use the configuration: EZZ8438I, and every image keeps
         its installed policy (no EZD1586I), as a refresh with policy errors does."""
@@ -300,7 +307,9 @@ class PolicyAgent:
         # first start. Errors in an image's own files are logged with its EZZ8438I instead.
         images = chain.main.images
         for d in chain.diagnostics:
-            if not (_is_error(d) and any(_belongs(d, image) for image in images)):
+            if d.code.id == "C504":  # PAGENT's own WARNING:005 line (pagent-ops §1.2)
+                self._log("PAGENT.LOG.PROFILE.NO_STATEMENTS", "warning", path=self._zos(d, images))
+            elif not (_is_error(d) and any(_belongs(d, image) for image in images)):
                 self._emit(d.headline(), "error" if _is_error(d) else "warning")
         if phase != "start" and _main_file_broken(chain.main, chain.diagnostics):
             self._files_read()
@@ -313,7 +322,8 @@ class PolicyAgent:
         ]
         self._files_read()
         for result in results:
-            if result.ok:
+            # An update that installed nothing announces nothing (issue 13 §11).
+            if result.ok and (result.changed or phase != "update"):
                 self._console("EZD1586I", image=result.image)
         self._log("PAGENT.LOG.MAIN_CONFIG_UPDATED", "profile")
 

@@ -160,10 +160,12 @@ class System:
     def _log_block(self, texts: list[str], category: LogLevel) -> None:
         """PAGENT log lines to write: kept, in runs of one priority, until the next flush."""
         severe = category in (LogLevel.SYSERR, LogLevel.OBJERR, LogLevel.PROTERR)
+        head = record_head(category)
+        lines = [head + text for text in texts]
         if self._pending and self._pending[-1][0] == severe:
-            self._pending[-1][1].extend(texts)
+            self._pending[-1][1].extend(lines)
         else:
-            self._pending.append((severe, list(texts)))
+            self._pending.append((severe, lines))
         if sum(len(run) for _severe, run in self._pending) >= LOG_BLOCK:
             self._flush_log()
 
@@ -380,7 +382,10 @@ class System:
             # is an address space of its own (its ASID), and it ends abnormally (F-240).
             for msg in ("EZZ8431I", "PAGENT.LOG.MAIN.ALREADY_ACTIVE", "EZZ8434I"):
                 text = format_message(msg)
-                logged = text if msg.startswith("PAGENT.") else f"main: {text}"  # F-101
+                if msg.startswith("PAGENT."):
+                    logged = record_head(LogLevel.SYSERR) + text
+                else:
+                    logged = f"{record_head(LogLevel.EVENT)}main: {text}"  # F-101
                 self.syslogd.log("daemon", "err", "PAGENT", PAGENT_USERID, os.getpid(), logged)
                 if not msg.startswith("PAGENT."):
                     lines.append(text)
@@ -518,6 +523,13 @@ class System:
             rule=rule,
         )
         return CommandResult(text.splitlines(), "ok")
+
+
+def record_head(category: LogLevel) -> str:
+    """What PAGENT's log records start with: the LogLevel category, padded to 8, and the
+    thread number, as in ``EVENT   :001: main: EZZ8431I PAGENT STARTING`` (pagent-ops §7.3,
+    §8 [UNV]; every line is thread 001 here, F-244)."""
+    return f"{category.name or 'EVENT':<8}:001: "
 
 
 def _for_pagent(cmd: mvs.Command) -> bool:

@@ -205,3 +205,15 @@ def test_a_refused_second_start_logs_main_and_ends_with_a_nonzero_rc(root):
     assert "main: Can not run more than one copy of pagent" in log
     assert second[-1].startswith("$HASP395 PAGENT   ENDED - RC=")
     assert not second[-1].endswith("RC=0000")
+
+
+def test_pagent_records_carry_the_level_and_thread_of_pagent_ops_8(root):
+    """PAGENT's syslogd records read 'EVENT   :001: main: EZZ8431I ...' (pagent-ops §7.3, §8)."""
+    rig = Rig(root)
+    rig.run("S PAGENT")
+    rig.system.close()
+    log = (root / "var" / "syslogd" / "syslogall.log").read_text()
+    assert "PAGENT[" in log
+    assert "]: EVENT   :001: main: EZZ8431I PAGENT STARTING\n" in log
+    assert "]: INFO    :001: main: Using log level 511\n" in log
+    assert "]: ACTION  :001: Processing TTLS rule 'zCEEClientRule~1'\n" in log

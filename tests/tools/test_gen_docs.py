@@ -70,10 +70,12 @@ def _fidelity_ids() -> list[str]:
     return re.findall(r'<a id="(F-\d{3})"></a>', FIDELITY.read_text("utf-8"))
 
 
-def test_fidelity_ids_are_unique_and_consecutive():
+def test_fidelity_ids_are_unique():
+    """Unique; entries stand in their section, and a range of IDs handed to parallel work
+    (F-240..F-254 for issue 13) is neither consecutive nor in document order."""
     ids = _fidelity_ids()
     assert ids, "docs/fidelity.md has no entries"
-    assert ids == [f"F-{n:03d}" for n in range(1, len(ids) + 1)]
+    assert len(set(ids)) == len(ids)
 
 
 @pytest.mark.parametrize("name", ["policy-language.md", "diagnostics.md", "fidelity.md"])
