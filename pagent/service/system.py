@@ -14,6 +14,7 @@ stack per TcpImage of pagent.conf, each with profile ``SYS1.TCPPARMS(PROFILE)``.
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
 import os
 import traceback
@@ -257,6 +258,12 @@ class System:
             finally:
                 self._flush_log()
 
+        # No cyclic collection while PAGENT builds: a full one walks every object of two
+        # 50,000-rule policies and holds the GIL for most of a second, and the loop waits
+        # (D TCPIP within 50 ms, issue 13 §1). Afterwards what survived is frozen: the
+        # installed policy is acyclic (its statements refer to each other by name), so it
+        # is freed by reference counting when replaced, and later collections skip it.
+        gc.disable()
         try:
             return await in_thread(job, name="pagent-refresh")
         except ServiceClosingError:
@@ -282,6 +289,9 @@ class System:
                     )
                 )
             return None
+        finally:
+            gc.freeze()
+            gc.enable()
 
     # --- operator commands ----------------------------------------------------------------
     async def command(self, text: str) -> CommandResult:
