@@ -315,6 +315,7 @@ def main() -> int:
     parser.add_argument("--edits", type=int, default=5)
     parser.add_argument("--big-edits", type=int, default=3)
     parser.add_argument("--only-big", action="store_true", help="run parts f and g only")
+    parser.add_argument("--no-big", action="store_true", help="skip parts f and g")
     args = parser.parse_args()
     print(f"pagent service benchmark: python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     if args.only_big:
@@ -364,7 +365,8 @@ def main() -> int:
         )
         for problem in problems[:10]:
             print(f"    {problem}")
-    report_big(args.big_edits)
+    if not args.no_big:
+        report_big(args.big_edits)
     return 0
 
 

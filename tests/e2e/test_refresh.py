@@ -15,6 +15,7 @@ import pytest
 
 from pagent.service.client import ControlClient
 from tests.e2e.conftest import Service, collect_until, pagent
+from tests.processes import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -176,8 +177,14 @@ def test_a_fifo_at_the_policy_is_an_error_and_never_blocks_the_service(service):
         (lambda t: t.replace("TcpImage        TCPIP1", "TcpImage TCPIP1 {{{"), "C501"),
         (lambda t: t.replace("LogLevel        511", "LogLevel abc"), "LogLevel 'abc'"),
         (lambda t: bytes(range(256)).decode("latin-1") * 4, "recognizable statements"),
+        # The chain's reader raises ValueError here (being hardened in pagent/policy); the
+        # service logs it as pagent.conf that cannot be read, or the located C501 once fixed.
+        (
+            lambda t: t.replace("pagent.TCPIP1.conf", "pagent.TC\0PIP1.conf"),
+            "C501|embedded null byte",
+        ),
     ],
-    ids=["broken-tcpimage", "bad-loglevel", "binary"],
+    ids=["broken-tcpimage", "bad-loglevel", "binary", "nul-in-image-path"],
 )
 def test_a_refresh_with_errors_in_pagent_conf_logs_them_and_keeps_the_policy(service, edit, logged):
     """A bad pagent.conf on refresh: its diagnostics in the log, EZZ8438I, no EZD1586I."""
@@ -187,8 +194,8 @@ def test_a_refresh_with_errors_in_pagent_conf_logs_them_and_keeps_the_policy(ser
     conf.write_text(edit(good), "utf-8")
     texts = refused(client)
     assert "EZZ8438I PAGENT POLICY DEFINITIONS CONTAIN ERRORS FOR TCPIP1 : TTLS" in texts
-    assert service.wait_log(logged)
-    if logged != "recognizable statements":  # located: file and line
+    assert wait_until(lambda: re.search(logged, service.log_text()) is not None, 5)
+    if logged in ("C501", "LogLevel 'abc'"):  # located: file and line
         assert f"{conf}:" in service.log_text()
     assert "FOR TCPIP :" not in service.log_text()  # no stack that does not exist
     still_serves(service, client)
