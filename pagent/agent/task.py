@@ -78,6 +78,7 @@ class _Image:
 
     cache: PolicyCache = field(default_factory=PolicyCache)
     installed: Policy | None = None
+    signature: dict[tuple[str, str], Statement] | None = None  # installed's, once made
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,17 +405,21 @@ class PolicyAgent:
     ) -> bool:
         """Diff against the installed policy, then swap it in; False when nothing changed."""
         old = state.installed
+        after: dict[tuple[str, str], Statement] | None = None
         if old is not None:
-            before, after = _signature(old), _signature(new)
+            before = state.signature if state.signature is not None else _signature(old)
+            after = _signature(new)
             if phase == "update" and _same(before, after):
                 self._log("PAGENT.LOG.TTLS.UNCHANGED", "change", image=name)
                 return False
-            added = sum(1 for k in after if k not in before)
-            removed = sum(1 for k in before if k not in after)
-            # The incremental build reuses unchanged statements: identity settles most.
-            changed = sum(
-                1 for k, s in after.items() if k in before and before[k] is not s and before[k] != s
-            )
+            added = removed = changed = 0
+            for k, s in after.items():
+                was = before.get(k)
+                if was is None:
+                    added += 1
+                elif was is not s and was != s:  # reused statements: identity settles most
+                    changed += 1
+            removed = len(before) - (len(after) - added)
             self._log(
                 "PAGENT.LOG.TTLS.CHANGES",
                 "change",
@@ -423,7 +428,7 @@ class PolicyAgent:
                 changed=changed,
                 removed=removed,
             )
-        state.installed = new
+        state.installed, state.signature = new, after
         if stack is not None:
             stack.install_policy(new)
         return True
