@@ -185,9 +185,10 @@ def test_tcpimage_interval_refreshes(root: Path, launch: Launch) -> None:
     service = launch()
     client = running_pagent(service)
 
-    collect_until(client, "EZD1586I", timeout=5)
+    messages = collect_until(client, "EZZ8771I", timeout=5)  # the interval's processing
     assert service.wait_log("refresh_requested reason='interval' update=True")
     assert service.wait_log("_profile: TTLS policy for TCPIP1 is unchanged; nothing installed")
+    assert "EZD1586I" not in [m["msgid"] for m in messages]  # nothing installed (F-241)
 
 
 # --- stopping -------------------------------------------------------------------------------
