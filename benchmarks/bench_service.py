@@ -17,7 +17,13 @@ d. with the 10,000-rule policy installed: the service's resident set size (budge
 e. 20 clients issuing 200 ``D TCPIP,,N,CONFIG`` each at once, one request at a time per
    client and, separately, all 200 sent in one go (pipelined): total time, and a check that
    every reply is complete, in order, carries its own request's id, and that no two replies
-   share a report number (nothing lost, nothing mixed up).
+   share a report number (nothing lost, nothing mixed up);
+f. with the 50,000-rule policy installed by S PAGENT (issue 13 §1): the time from saving a
+   one-rule edit to EZD1586I, median of ``--big-edits`` (budget 1 s), and the latency of
+   ``D TCPIP`` sent every 5 ms by another client during S PAGENT and during each refresh:
+   median, p95 and max (budget 50 ms max);
+g. ``pasearch`` of the 50,000 installed rules through one client (issue 13 §2): lines
+   received and time (budget: every line arrives).
 """
 
 from __future__ import annotations
@@ -42,6 +48,9 @@ ROUND_TRIP_BUDGET = 0.005  # seconds, median (issue 3 §8)
 SESSION_BUDGET = 5.0  # seconds for 1,000 commands
 EDIT_BUDGET = 1.0  # seconds from saving the 1,000-rule policy to EZD1586I
 RSS_BUDGET = 400 * 2**20  # bytes with the 10,000-rule policy installed
+BIG_RULES = 50_000  # issue 13 §1
+BIG_EDIT_BUDGET = 1.0  # seconds from saving a one-rule edit of BIG_RULES rules to EZD1586I
+DURING_BUDGET = 0.050  # seconds for D TCPIP while PAGENT works
 CLIENTS, PER_CLIENT = 20, 200
 
 CONFIG = "D TCPIP,,N,CONFIG"
@@ -141,6 +150,67 @@ def bench_memory() -> tuple[float, int, int]:
         install = start_pagent(client)
         client.ping()
         return install, before, process.memory_info().rss
+
+
+# --- (f) and (g) ----------------------------------------------------------------------------
+class Prober:
+    """Another client sending D TCPIP every 5 ms while PAGENT works; the latencies."""
+
+    def __init__(self, running: Running) -> None:
+        self.running = running
+        self.times: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._probe, daemon=True)
+
+    def _probe(self) -> None:
+        with self.running.client() as client:
+            while not self._stop.is_set():
+                start = time.perf_counter()
+                client.command("D TCPIP")
+                self.times.append(time.perf_counter() - start)
+                time.sleep(0.005)
+
+    def __enter__(self) -> Prober:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def bench_big(edits: int, *, pasearch: bool = True) -> tuple[int, float]:
+    """S PAGENT and ``edits`` one-rule edits of the 50,000-rule policy, D TCPIP probed
+    throughout (printed), then pasearch of it all: its lines and seconds."""
+    with service(BIG_RULES) as running, running.client(timeout=600) as client:
+        client.subscribe()
+        with Prober(running) as prober:
+            install = start_pagent(client, timeout=600)
+        client.ping()
+        path = running.root / POLICY
+        original = path.read_text("utf-8")
+        old = "  Priority                        2\n"  # Rule00001's priority
+        if old not in original:
+            raise SystemExit("the generated policy changed shape; update bench_service.py")
+        times: list[float] = []
+        latencies = list(prober.times)
+        for k in range(edits):
+            text = original.replace(old, f"  Priority                        {100 + k}\n", 1)
+            client.messages.clear()
+            with Prober(running) as prober:
+                start = time.perf_counter()
+                save(path, text)
+                if client.wait_message("EZD1586I", 600) is None:
+                    raise SystemExit("an edit of the 50,000-rule policy was not installed")
+                times.append(time.perf_counter() - start)
+            latencies += prober.times
+            time.sleep(0.5)  # the watcher's quiet period
+        report_edits(install, times, latencies)
+        if not pasearch:
+            return 0, 0.0
+        start = time.perf_counter()
+        lines = sum(1 for _line in client.pasearch_lines())
+        return lines, time.perf_counter() - start
 
 
 # --- (e) ------------------------------------------------------------------------------------
@@ -245,8 +315,15 @@ def main() -> int:
     parser.add_argument("--round-trips", type=int, default=2000)
     parser.add_argument("--session", type=int, default=1000)
     parser.add_argument("--edits", type=int, default=5)
+    parser.add_argument("--big-edits", type=int, default=3)
+    parser.add_argument("--only-big", action="store_true", help="run parts f and g only")
+    parser.add_argument("--no-big", action="store_true", help="skip parts f and g")
+    parser.add_argument("--no-pasearch", action="store_true", help="skip part g")
     args = parser.parse_args()
     print(f"pagent service benchmark: python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+    if args.only_big:
+        report_big(args.big_edits, pasearch=not args.no_pasearch)
+        return 0
 
     with service() as running:
         median, p95, worst = bench_round_trip(running, args.round_trips)
@@ -291,7 +368,39 @@ def main() -> int:
         )
         for problem in problems[:10]:
             print(f"    {problem}")
+    if not args.no_big:
+        report_big(args.big_edits, pasearch=not args.no_pasearch)
     return 0
+
+
+def report_big(edits: int, *, pasearch: bool = True) -> None:
+    """Parts f and g: the 50,000-rule policy."""
+    lines, took = bench_big(edits, pasearch=pasearch)
+    if not pasearch:
+        return
+    print(
+        f"(g) pasearch of {BIG_RULES:,} installed rules through one client: {lines:,} lines "
+        f"in {took:.2f} s (budget: every line arrives: {verdict(lines > BIG_RULES)})"
+    )
+
+
+def report_edits(install: float, times: list[float], latencies: list[float]) -> None:
+    """Part f's figures."""
+    median = statistics.median(times)
+    worst = max(latencies)
+    p95 = statistics.quantiles(latencies, n=100)[94] if len(latencies) > 1 else worst
+    shown = ", ".join(f"{t:.2f} s" for t in times)
+    print(
+        f"(f) {BIG_RULES:,}-rule policy: installed by S PAGENT in {install:.2f} s; one-rule "
+        f"edit to EZD1586I median {median:.2f} s of [{shown}] "
+        f"(budget {BIG_EDIT_BUDGET:g} s: {verdict(median <= BIG_EDIT_BUDGET)})"
+    )
+    print(
+        f"(f) D TCPIP while PAGENT works ({len(latencies)} commands): median "
+        f"{ms(statistics.median(latencies))}, p95 {ms(p95)}, max {ms(worst)} "
+        f"(budget {ms(DURING_BUDGET)} max: {verdict(worst <= DURING_BUDGET)})",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ their prefix, as captured.
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Final, Literal, cast, get_args
@@ -74,6 +74,8 @@ from typing import Final, Literal, cast, get_args
 #   PAGENT.LOG.POLICY.KEPT: pagent's log lines for a refresh (what changed, or that nothing
 #   did, issue 3) and for EZZ8438I's details in the log (§3 says they are there at LogLevel
 #   >= 127, in a form not retrieved).
+# * PAGENT.LOG.TTLS.NO_RULES: pagent's warning when a refresh removes every rule of an image
+#   (an empty or truncated policy file, issue 13 §10); PAGENT itself only has EZZ4249I.
 # * FSUM1256 SYSLOGD MODIFY COMMAND UNSUCCESSFUL - activity ALREADY IN PROGRESS: meaning
 #   [DOC] (§7.1, "archive or restart already running"), text modelled on FSUM1253.
 # * PAGENT.LOG.MAIN.ALREADY_ACTIVE ``main: Can not run more than one copy of pagent``: the
@@ -717,6 +719,13 @@ _ENTRIES: Final[tuple[Message, ...]] = (
         "_profile: TTLS policy for {image}: {added} added, {changed} changed, {removed} removed",
         "UNV §3, issue 3",
     ),
+    _M(
+        "PAGENT.LOG.TTLS.NO_RULES",
+        "_profile: TTLS policy for {image} has no rules in {files}: every AT-TLS rule of"
+        " {image} is removed",
+        "UNV issue 13 §10",
+        "W",
+    ),
     _M("PAGENT.LOG.POLICY.ERROR", "_profile: {text}", "UNV §3 EZZ8438I"),
     _M("PAGENT.LOG.POLICY.KEPT", "_profile: TTLS policy for {image} stays as installed", "UNV §3"),
 )
@@ -756,6 +765,33 @@ def format_lines(msg_id: str, /, *, number: int | None = None, **fields: object)
 def format_message(msg_id: str, /, **fields: object) -> str:
     """The message with its ID first; a multi-line message's lines are joined by newlines."""
     return "\n".join(_format(get_message(msg_id), None, fields))
+
+
+def formatter(msg_id: str, /) -> Callable[..., str]:
+    """A function that formats one single-line message as :func:`format_message` does,
+    for a message written many times over (PAGENT's per-statement log lines, issue 13 §1).
+
+    It fills the template with ``str.format``; when the fields are not exactly the
+    template's, or a value would break the line, it hands over to :func:`format_message`,
+    which says what is wrong. The result is always what :func:`format_message` gives.
+    """
+    message = get_message(msg_id)
+    if message.multiline:
+        raise ValueError(f"{msg_id}: a formatter is for single-line messages")
+    template = message.text
+    if message.shows_id:
+        template = f"{message.id} {template}"
+    names = frozenset(message.fields)
+
+    def fast(**fields: object) -> str:
+        if fields.keys() != names or any(isinstance(v, bool) for v in fields.values()):
+            return format_message(msg_id, **fields)
+        text = template.format(**fields)
+        if "\n" in text or "\r" in text:
+            return format_message(msg_id, **fields)
+        return text.rstrip()
+
+    return fast
 
 
 def format_text(msg_id: str, /, **fields: object) -> str:

@@ -766,3 +766,28 @@ def test_multiline_message_without_number_for_records():
     assert format_message("EZAOP50I", stacks=[]) == "\n".join(lines)
     assert format_lines("EZAOP50I", number=5, stacks=[])[0] == "EZAOP50I TCPIP STATUS REPORT 005"
     assert format_lines("EZAOP50I", number=1234, stacks=[])[0].endswith(" 1234")
+
+
+def test_formatter_gives_what_format_message_gives():
+    """The fast formatter of a message written many times equals format_message."""
+    from pagent.messages import formatter
+
+    for msg_id, fields in [
+        ("PAGENT.LOG.POLICY.STATEMENT", {"statement": "TTLSRule", "name": "r1"}),
+        ("EZD1586I", {"image": "TCPIP1"}),
+        ("PAGENT.LOG.TTLS.RULE", {"name": "zCEEClientRule~1"}),
+    ]:
+        assert formatter(msg_id)(**fields) == format_message(msg_id, **fields)
+
+
+def test_formatter_refuses_what_format_message_refuses():
+    """Missing or extra fields and line breaks raise MessageFieldError, as format_message does."""
+    from pagent.messages import MessageFieldError, formatter
+
+    fast = formatter("PAGENT.LOG.POLICY.STATEMENT")
+    with pytest.raises(MessageFieldError):
+        fast(statement="TTLSRule")
+    with pytest.raises(MessageFieldError):
+        fast(statement="TTLSRule", name="a", extra=1)
+    with pytest.raises(MessageFieldError):
+        fast(statement="TTLSRule", name="a\nb")

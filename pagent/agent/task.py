@@ -21,16 +21,17 @@ to the ``out`` callable as an :class:`Output`.
 
 from __future__ import annotations
 
-import os
+import heapq
+import itertools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from pagent.agent import loglevel
 from pagent.agent.loglevel import LINE_CATEGORY, LogLevel
-from pagent.messages import format_message
+from pagent.messages import format_message, formatter
 from pagent.policy.build import BuiltFile
 from pagent.policy.chain import Chain, ImageConfig, MainConfig, load_chain, resolve_zos_path
 from pagent.policy.codes import Effect, Severity
@@ -41,14 +42,18 @@ from pagent.policy.source import SourceText, read_source
 from pagent.policy.statements import Statement
 
 CONFIG_FILE = "/etc/pagent.conf"  # PAGENT_CONFIG_FILE's default (pagent-ops §1.1)
-COMPILED = ("Sep 26 2016", "18:37:59")  # the workshop's build stamp (§0.1)
+COMPILED = ("Sep 26 2016", "18:37:59")
+_T = TypeVar("_T")  # the workshop's build stamp (§0.1)
 
 
 class StackPort(Protocol):
     """What PAGENT needs of a TCP/IP stack."""
 
     name: str
-    ttls: bool
+
+    @property
+    def ttls(self) -> bool:
+        """Whether the stack has AT-TLS on (TCPCONFIG TTLS)."""
 
     def install_policy(self, policy: Policy) -> None:
         """Install an AT-TLS policy (replacing the one installed)."""
@@ -73,6 +78,7 @@ class _Image:
 
     cache: PolicyCache = field(default_factory=PolicyCache)
     installed: Policy | None = None
+    signature: dict[tuple[str, str], Statement] | None = None  # installed's, once made
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +117,8 @@ class PolicyAgent:
         clock: Callable[[], datetime],
         config_file: str = CONFIG_FILE,
         environment: Mapping[str, str] | None = None,
+        out_block: Callable[[list[str], LogLevel], None] | None = None,
+        files_read: Callable[[], None] = lambda: None,
     ) -> None:
         self.root = root
         self.stacks = stacks
@@ -121,11 +129,12 @@ class PolicyAgent:
             environment
             or {
                 "_CEE_ENVFILE_S": "DD:STDENV",
-                "LIBPATH": "/usr/lib",
+                "LIBPATH": "/usr/lib:.",
                 "PAGENT_CONFIG_FILE": config_file,
                 "PAGENT_LOG_FILE": "SYSLOGD",
-                "TZ": os.environ.get("TZ", "UTC"),
-            }
+                "TZ": "EST5EDT",
+                "GSK_TRACE": "0xFFFF",
+            }  # the workshop's STDENV, as its start log lists it (pagent-ops §0.1, issue 13)
         )
         self.active = False
         self.log_level = loglevel.DEFAULT
@@ -134,6 +143,11 @@ class PolicyAgent:
         self.main: MainConfig | None = None
         self.files: tuple[Path, ...] = ()
         self._images: dict[str, _Image] = {}
+        self._out_block = out_block  # many log-only lines of one category at once
+        # Called once the chain is read, before the refresh's last console message: a
+        # client that sees EZD1586I (or EZZ8438I) knows the service watches the new files.
+        self._files_read = files_read
+        self._lines_of: dict[str, dict[int, tuple[object, str]]] = {}  # _log_each's lines
 
     # --- output ---------------------------------------------------------------------------
     def _emit(self, text: str, kind: str, *, console: bool = False) -> None:
@@ -146,6 +160,39 @@ class PolicyAgent:
 
     def _log(self, msg_id: str, kind: str, **fields: object) -> None:
         self._emit(format_message(msg_id, **fields), kind)
+
+    def _log_each(
+        self,
+        msg_id: str,
+        kind: str,
+        items: Iterable[_T],
+        fields: Callable[[_T], dict[str, object]],
+    ) -> None:
+        """One log line per item, for the lines written per statement: at LogLevel 511 a
+        policy of 50,000 rules makes half a million of them (issue 13 §1).
+
+        Nothing is made of lines the LogLevel in force keeps out of the log. A statement
+        that a refresh reuses (the incremental build keeps unchanged ones) keeps the line
+        made for it last time. With ``out_block`` the lines go out as one block.
+        """
+        category = LINE_CATEGORY[kind]
+        if not loglevel.effective(self.log_level, self.debug_level) & category:
+            return
+        fmt = formatter(msg_id)
+        last = self._lines_of.get(msg_id, {})
+        made: dict[int, tuple[object, str]] = {}
+        texts: list[str] = []
+        for item in items:
+            hit = last.get(id(item))
+            text = hit[1] if hit is not None and hit[0] is item else fmt(**fields(item))
+            made[id(item)] = (item, text)
+            texts.append(text)
+        self._lines_of[msg_id] = made
+        if self._out_block is not None:
+            self._out_block(texts, category)
+        else:
+            for text in texts:
+                self._out(Output(text, False, category, True))
 
     # --- lifecycle ------------------------------------------------------------------------
     def start(self) -> bool:
@@ -219,19 +266,34 @@ class PolicyAgent:
     def refresh(self, *, update: bool) -> None:
         """Re-read everything: REFRESH (FLUSH as at start) or UPDATE (install what changed)."""
         chain = self._read_chain()
-        if chain is None:
+        if chain is None:  # said why; every image keeps its policy, as with policy errors
+            self._files_read()
+            self._keep_all(self.main.images if self.main is not None else ())
             return
-        if chain.main is not None:
-            self.log_level = chain.main.log_level
         self._apply(chain, phase="update" if update else "refresh")
 
     def _read_chain(self) -> Chain | None:
         """The configuration chain, or None (logged) when the main file cannot be read."""
         try:
             return load_chain(resolve_zos_path(self.config_file, self.root), self.root)
-        except (OSError, ValueError) as exc:
-            self._emit(f"main: cannot read {self.config_file}: {exc}", "error")
+        except (OSError, ValueError, RuntimeError) as exc:  # what the file system raises
+            self._emit(f"main: cannot read {self.config_file}: {_reason(exc)}", "error")
             return None
+
+    def _zos(self, d: Diagnostic, images: Iterable[ImageConfig]) -> str:
+        """The z/OS name of the file a diagnostic is in (an image file, or pagent.conf)."""
+        for image in images:
+            if image.image_path is not None and str(image.image_path) == d.loc.path:
+                return image.image.image_file or d.loc.path
+        return self.config_file
+
+    def _keep_all(self, images: Iterable[ImageConfig]) -> None:
+        """A refresh that cannot use the configuration: EZZ8438I, and every image keeps
+        its installed policy (no EZD1586I), as a refresh with policy errors does."""
+        for image in images:
+            name = image.image.name
+            self._console("EZZ8438I", image=name, type="TTLS")
+            self._log("PAGENT.LOG.POLICY.KEPT", "error", image=name)
 
     @property
     def refresh_interval(self) -> int:
@@ -240,19 +302,31 @@ class PolicyAgent:
 
     # --- install --------------------------------------------------------------------------
     def _apply(self, chain: Chain, *, phase: str) -> None:
-        self.files = chain.files
+        self.files = chain.files  # watched even when refused: a later fix is seen
         previous = self.main
-        self.main = chain.main
         if chain.main is None:
             return
-        if previous is None and chain.diagnostics:
-            for d in chain.diagnostics:
+        # Issue 13 §5: the chain's diagnostics are logged at every reading, not only at the
+        # first start. Errors in an image's own files are logged with its EZZ8438I instead.
+        images = chain.main.images
+        for d in chain.diagnostics:
+            if d.code.id == "C504":  # PAGENT's own WARNING:005 line (pagent-ops §1.2)
+                self._log("PAGENT.LOG.PROFILE.NO_STATEMENTS", "warning", path=self._zos(d, images))
+            elif not (_is_error(d) and any(_belongs(d, image) for image in images)):
                 self._emit(d.headline(), "error" if _is_error(d) else "warning")
+        if phase != "start" and _main_file_broken(chain.main, chain.diagnostics):
+            self._files_read()
+            self._keep_all(previous.images if previous is not None else chain.main.images)
+            return
+        self.main = chain.main
+        self.log_level = chain.main.log_level
         results = [
             self._install_image(image, chain.diagnostics, phase) for image in chain.main.images
         ]
+        self._files_read()
         for result in results:
-            if result.ok:
+            # An update that installed nothing announces nothing (issue 13 §11).
+            if result.ok and (result.changed or phase != "update"):
                 self._console("EZD1586I", image=result.image)
         self._log("PAGENT.LOG.MAIN_CONFIG_UPDATED", "profile")
 
@@ -267,19 +341,33 @@ class PolicyAgent:
             return InstallResult(name, ok=True, changed=False)
         sources: list[SourceText] = []
         errors: list[Diagnostic] = []
-        file_paths = {str(pf.path) for pf in image.policy_files} | {str(image.image_path)}
-        errors.extend(d for d in chain_diags if _is_error(d) and d.loc.path in file_paths)
+        errors.extend(d for d in chain_diags if _is_error(d) and _belongs(d, image))
+        reported = {d.loc for d in errors if d.code.id == "C501"}
         for pf in image.policy_files:
             self._log("PAGENT.LOG.PROFILE.TTLS_BEGIN", "profile", path=pf.zos_path)
+            if pf.named_at in reported:
+                continue  # the chain said it is missing or no file: once is enough, and a
+                # FIFO or a directory there is never opened
             try:
                 sources.append(read_source(pf.path))
-            except OSError as exc:
+            except (OSError, ValueError, RuntimeError) as exc:  # what the file system raises
                 errors.append(
-                    Diagnostic.make("C501", pf.named_at, f"cannot read {pf.zos_path}: {exc}")
+                    Diagnostic.make(
+                        "C501", pf.named_at, f"cannot read {pf.zos_path}: {_reason(exc)}"
+                    )
                 )
-        policy = state.cache.load(sources)
-        for s in _in_file_order(policy):
-            self._log("PAGENT.LOG.POLICY.STATEMENT", "profile", statement=s.KEYWORD, name=s.name)
+        try:
+            policy = state.cache.load(sources)
+        except (OSError, ValueError, RuntimeError) as exc:
+            at = image.policy_files[0].named_at if image.policy_files else image.image.loc
+            errors.append(Diagnostic.make("C501", at, f"cannot use the policy: {_reason(exc)}"))
+            policy = state.cache.load([])
+        self._log_each(
+            "PAGENT.LOG.POLICY.STATEMENT",
+            "profile",
+            _in_file_order(policy),
+            lambda s: {"statement": s.KEYWORD, "name": s.name},
+        )
         self._log("PAGENT.LOG.PROFILE.TTLS_END", "profile")
         problems = [*errors, *(d for d in policy.diagnostics if d.effect is not Effect.LINT)]
         if errors or policy.rejected:
@@ -296,12 +384,15 @@ class PolicyAgent:
             ("TTLSConnectionAction", "PAGENT.LOG.TTLS.CONNECTION_ACTION"),
             ("TTLSEnvironmentAction", "PAGENT.LOG.TTLS.ENVIRONMENT_ACTION"),
         ):
-            for action in policy.by_type.get(kind, {}).values():
-                self._log(msg_id, "action", name=action.name)
-        for rule in policy.rules:
-            self._log("PAGENT.LOG.TTLS.RULE", "action", name=rule.name)
+            actions = policy.by_type.get(kind, {}).values()
+            self._log_each(msg_id, "action", actions, lambda a: {"name": a.name})
+        self._log_each("PAGENT.LOG.TTLS.RULE", "action", policy.rules, lambda r: {"name": r.name})
         flush = image.ttls.flush
         new = policy if flush or state.installed is None else _keep_removed(state.installed, policy)
+        if state.installed is not None and state.installed.rules and not new.rules:
+            # Issue 13 §10: a file truncated by a failed copy leaves no AT-TLS protection.
+            files = ", ".join(pf.zos_path for pf in image.policy_files)
+            self._log("PAGENT.LOG.TTLS.NO_RULES", "warning", image=name, files=files)
         changed = self._swap(name, state, stack, new, phase)
         if stack is not None and not stack.ttls:
             self._console("EZD1579I", image=name, type="TTLS")
@@ -314,14 +405,21 @@ class PolicyAgent:
     ) -> bool:
         """Diff against the installed policy, then swap it in; False when nothing changed."""
         old = state.installed
+        after: dict[tuple[str, str], Statement] | None = None
         if old is not None:
-            before, after = _signature(old), _signature(new)
-            if phase == "update" and before == after:
+            before = state.signature if state.signature is not None else _signature(old)
+            after = _signature(new)
+            if phase == "update" and _same(before, after):
                 self._log("PAGENT.LOG.TTLS.UNCHANGED", "change", image=name)
                 return False
-            added = sum(1 for k in after if k not in before)
-            removed = sum(1 for k in before if k not in after)
-            changed = sum(1 for k in after if k in before and before[k] != after[k])
+            added = removed = changed = 0
+            for k, s in after.items():
+                was = before.get(k)
+                if was is None:
+                    added += 1
+                elif was is not s and was != s:  # reused statements: identity settles most
+                    changed += 1
+            removed = len(before) - (len(after) - added)
             self._log(
                 "PAGENT.LOG.TTLS.CHANGES",
                 "change",
@@ -330,7 +428,7 @@ class PolicyAgent:
                 changed=changed,
                 removed=removed,
             )
-        state.installed = new
+        state.installed, state.signature = new, after
         if stack is not None:
             stack.install_policy(new)
         return True
@@ -341,12 +439,62 @@ class PolicyAgent:
         return state.installed if state is not None else None
 
 
+def _same(
+    before: Mapping[tuple[str, str], Statement], after: Mapping[tuple[str, str], Statement]
+) -> bool:
+    """Whether two signatures are equal (identity first: reused statements are the same)."""
+    if before.keys() != after.keys():
+        return False
+    return all(s is before[k] or s == before[k] for k, s in after.items())
+
+
+def _belongs(d: Diagnostic, image: ImageConfig) -> bool:
+    """Whether a chain diagnostic is the image's own: in its image file or policy files,
+    or at the operand that names one of its policy files (a C501 for a missing file)."""
+    paths = {str(pf.path) for pf in image.policy_files}
+    if image.image_path is not None:
+        paths.add(str(image.image_path))
+    return d.loc.path in paths or any(d.loc == pf.named_at for pf in image.policy_files)
+
+
+def _main_file_broken(main: MainConfig, diagnostics: Iterable[Diagnostic]) -> bool:
+    """Whether the main file has errors of its own, or holds no recognizable statement
+    (binary, or a policy file): then a refresh keeps every installed policy (issue 13 §5)."""
+    for d in diagnostics:
+        if any(_belongs(d, image) for image in main.images):
+            continue
+        if _is_error(d) or (d.code.id == "C504" and d.loc.path == str(main.path)):
+            return True
+    return False
+
+
+def _reason(exc: BaseException) -> str:
+    """An exception of the file system as one line: its strerror, or its text."""
+    text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return " ".join(text.split()) or type(exc).__name__
+
+
 def _is_error(d: Diagnostic) -> bool:
     return d.severity is Severity.ERROR
 
 
 def _in_file_order(policy: Policy) -> list[Statement]:
+    """Every statement, in the order of the files and their lines.
+
+    Each type's table is (nearly always) in file order already: the runs are merged in
+    Python rather than sorted in one C call, which would hold the GIL for most of a second
+    at 50,000 rules while the service's event loop waits (issue 13 §1).
+    """
     order = {path: i for i, path in enumerate(policy.files)}
-    statements = [s for table in policy.by_type.values() for s in table.values()]
-    statements.sort(key=lambda s: (order.get(s.loc.path, 0), s.loc.line))
-    return statements
+
+    def key(s: Statement) -> tuple[int, int]:
+        return (order.get(s.loc.path, 0), s.loc.line)
+
+    runs: list[list[Statement]] = []
+    for table in policy.by_type.values():
+        run = list(table.values())
+        keys = [key(s) for s in run]
+        if any(a > b for a, b in itertools.pairwise(keys)):
+            run.sort(key=key)  # a table out of order: sorted alone, a small C call
+        runs.append(run)
+    return list(heapq.merge(*runs, key=key))

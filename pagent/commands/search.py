@@ -106,7 +106,10 @@ def _from_service(root: Path, rule: str | None) -> int:
     """Ask the running service of ``root`` for what is installed (issue 2 §6, issue 3 §6)."""
     try:
         with ControlClient(socket_path(root)) as client:
-            reply = client.pasearch(rule=rule)
+            # Printed as it arrives: a report of 50,000 rules has millions of lines.
+            for line in client.pasearch_lines(rule=rule):
+                sys.stdout.write(line + "\n")
+            status = client.last_status
     except NoServiceError:
         err(
             f"no running pagent service on {root} (start it with 'pagent serve'); "
@@ -119,6 +122,4 @@ def _from_service(root: Path, rule: str | None) -> int:
     except ServiceError as exc:  # it was there: say what happened, not "no service"
         err(f"the pagent service on {root} did not complete the report: {exc}")
         return 1
-    for line in reply.texts:
-        print(line)
-    return 0 if reply.status == "ok" else 1
+    return 0 if status == "ok" else 1

@@ -12,6 +12,7 @@ import pwd
 import socket
 import time
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -110,6 +111,7 @@ class ControlClient:
         self._buf = b""
         self._lines: deque[bytes] = deque()
         self._next_id = 0
+        self.last_status = ""  # the end status of the last pasearch_lines
         self.messages: deque[dict[str, Any]] = deque()
 
     def close(self) -> None:
@@ -207,6 +209,34 @@ class ControlClient:
         reply = self._reply(self._send("command", text=text))
         assert isinstance(reply, Reply)
         return reply
+
+    def pasearch_lines(self, image: str | None = None, rule: str | None = None) -> Iterator[str]:
+        """The installed policy, pasearch -t layout, line by line as it arrives.
+
+        A report of 50,000 rules has millions of lines: kept as reply objects they would
+        take gigabytes (issue 13 §2). The end status is :attr:`last_status` afterwards.
+        """
+        fields = {k: v for k, v in (("image", image), ("rule", rule)) if v is not None}
+        req_id = self._send("pasearch", **fields)
+        self.last_status = ""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            obj = self._read(deadline)
+            if obj is None:
+                raise ServiceError(f"no reply within {self.timeout:g} s")
+            kind = obj.get("type")
+            if kind == "message":
+                self.messages.append(obj)
+            elif kind == "error":
+                raise ServiceError(str(obj.get("error")))
+            elif obj.get("id") != req_id:
+                continue
+            elif kind == "line":
+                deadline = time.monotonic() + self.timeout
+                yield str(obj.get("text"))
+            elif kind == "end":
+                self.last_status = str(obj.get("status"))
+                return
 
     def pasearch(self, image: str | None = None, rule: str | None = None) -> Reply:
         """The installed policy, pasearch -t layout."""

@@ -26,6 +26,8 @@ import structlog
 from pagent.service import protocol
 from pagent.service.protocol import ProtocolError, Request
 
+REPLY_BATCH = 500  # reply lines encoded and written at once (pasearch of 50,000 rules: 2M)
+
 
 @dataclass(frozen=True, slots=True)
 class CommandResult:
@@ -69,6 +71,10 @@ class _Client:
         return True
 
     async def reply(self, obj: dict[str, Any]) -> bool:
+        """Send one object of a reply (see :meth:`reply_data`)."""
+        return await self.reply_data(protocol.encode(obj))
+
+    async def reply_data(self, data: bytes) -> bool:
         """Send one object of a reply, paced to the client's reading (issue 13 §2).
 
         A reply may be far larger than the backlog limit (``pasearch`` of 50,000 rules): it
@@ -78,7 +84,7 @@ class _Client:
         if self.closed:
             return False
         transport = self.writer.transport
-        self.writer.write(protocol.encode(obj))
+        self.writer.write(data)
         left = transport.get_write_buffer_size()
         stalled_since = time.monotonic()
         while left > protocol.REPLY_PACE and not self.closed:
@@ -279,7 +285,12 @@ class ControlServer:
                     rule if isinstance(rule, str) else None,
                 )
             now = self.clock()
-            for line in result.lines:
-                if not await client.reply(protocol.line_reply(req.id, line, now)):
+            lines = result.lines
+            for start in range(0, len(lines), REPLY_BATCH):  # one write per batch of lines
+                data = b"".join(
+                    protocol.encode(protocol.line_reply(req.id, line, now))
+                    for line in lines[start : start + REPLY_BATCH]
+                )
+                if not await client.reply_data(data):
                     return
-            await client.reply(protocol.end_reply(req.id, result.status, len(result.lines)))
+            await client.reply(protocol.end_reply(req.id, result.status, len(lines)))

@@ -203,6 +203,10 @@ def serve(root: Path) -> int:
         from pagent.stack.netns import NamespaceError  # noqa: PLC0415
 
         raise_file_limit()
+        # PAGENT's refresh runs on a worker thread that holds the GIL for seconds: the
+        # event loop gets it back every switch interval, and a request needs it several
+        # times. 1 ms instead of 5 keeps D TCPIP answered during a refresh.
+        sys.setswitchinterval(0.001)
         try:
             service = Service(root)
             print(f"pagent serve: image {service.system.sysname} on {root}", file=sys.stderr)

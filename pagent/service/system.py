@@ -14,9 +14,11 @@ stack per TcpImage of pagent.conf, each with profile ``SYS1.TCPPARMS(PROFILE)``.
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
 import os
-from collections.abc import Callable
+import traceback
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -36,10 +38,19 @@ from pagent.saf.store import SafStore
 from pagent.service.control import CommandResult
 from pagent.service.netconf import DEFAULT_PROFILE, read_system_conf
 from pagent.service.network import ImageNetwork
+from pagent.service.worker import (
+    LoopStack,
+    ServiceClosingError,
+    in_thread,
+    in_worker,
+    on_loop,
+)
 from pagent.stack import Stack
 from pagent.syslogd import Syslogd
 
 PAGENT_USERID = "PAGENT"  # the started task's user id (IEF695I's ASSIGNED TO USER) [UNV]
+ABNORMAL_RC = 1  # $HASP395 RC of a PAGENT that ended with EZZ8434I [UNV] (F-240)
+LOG_BLOCK = 5000  # PAGENT log lines written (and stamped) at once, issue 13 §1
 TCPIP_USERID = "TCPIP"  # the stack's user id in its syslogd records (pagent-ops §7.3 example)
 RACF_ISSUER = "IBMUSER"  # who issues RACF commands at this console [UNV]
 
@@ -84,7 +95,16 @@ class System:
             name: Stack(name, root=root, profile=profile, clock=clock, emit=self._unsolicited)
             for name, profile in stack_defs
         }
-        self.agent = PolicyAgent(root=root, stacks=self.stacks, out=self._pagent_out, clock=clock)
+        self._loop: asyncio.AbstractEventLoop | None = None  # set when PAGENT's work starts
+        ports = {name: LoopStack(stack, lambda: self._loop) for name, stack in self.stacks.items()}
+        self.agent = PolicyAgent(
+            root=root,
+            stacks=ports,
+            out=self._pagent_out,
+            clock=clock,
+            out_block=self._log_block,
+            files_read=self._files_read,
+        )
         self.saf = SafStore(root, clock)
         self.network = ImageNetwork(
             root,
@@ -97,11 +117,20 @@ class System:
             explain=self._ttls_reason,
         )
         self._numbers = itertools.cycle(range(1, 10000))  # the console's rolling number
-        self._asid = 0x3F
+        self._asid = 0x3F  # the last ASID given to an address space
+        self._pagent_asid = 0  # the running PAGENT's
         self.pagent_pid = 0
         self.on_pagent_files: Callable[[], None] = lambda: None  # the watcher re-aims itself
         self.lock = asyncio.Lock()
+        # PAGENT's own work (start, refresh, stop) runs one at a time under pagent_lock, the
+        # heavy part on a worker thread; commands for others need only ``lock`` and are
+        # answered meanwhile (issue 13 §1).
+        self.pagent_lock = asyncio.Lock()
+        self._queued_refresh: bool | None = None  # a refresh waiting: update (True) or not
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._pending: list[tuple[bool, list[str]]] = []  # PAGENT log lines, runs by severity
         self._capture: list[str] | None = None
+        self.closing = False
 
     def _tcpimage_names(self) -> list[str]:
         try:
@@ -115,26 +144,65 @@ class System:
     # --- output ---------------------------------------------------------------------------
     def _unsolicited(self, lines: list[str]) -> None:
         for line in lines:
-            self.broadcast(line)
+            self._say(line)
 
     def _pagent_out(self, out: Output) -> None:
-        # Log first: a client reacting to a broadcast message may read syslogall.log at once.
         if out.shown_in_log:
-            severe = out.category in (LogLevel.SYSERR, LogLevel.OBJERR, LogLevel.PROTERR)
-            self.syslogd.log(
-                "daemon",
-                "err" if severe else "info",
-                "PAGENT",
-                PAGENT_USERID,
-                self.pagent_pid,
-                out.text,
-            )
+            self._log_block([out.text], out.category)
         if out.console:
+            # Log first: a client reacting to a broadcast message may read syslogall.log.
+            self._flush_log()
             text = out.text.removeprefix("main: ")
             if self._capture is not None:
                 self._capture.append(text)  # part of the running command's response
             else:
-                self.broadcast(text)
+                self._say(text)
+
+    def _log_block(self, texts: list[str], category: LogLevel) -> None:
+        """PAGENT log lines to write: kept, in runs of one priority, until the next flush."""
+        severe = category in (LogLevel.SYSERR, LogLevel.OBJERR, LogLevel.PROTERR)
+        head = record_head(category)
+        lines = [head + text for text in texts]
+        if self._pending and self._pending[-1][0] == severe:
+            self._pending[-1][1].extend(lines)
+        else:
+            self._pending.append((severe, lines))
+        if sum(len(run) for _severe, run in self._pending) >= LOG_BLOCK:
+            self._flush_log()
+
+    def _flush_log(self) -> None:
+        """Write PAGENT's pending log lines, a block of at most LOG_BLOCK lines at a time
+        (each block is stamped with the clock when written)."""
+        pending, self._pending = self._pending, []
+        for severe, texts in pending:
+            for start in range(0, len(texts), LOG_BLOCK):
+                self.syslogd.log_many(
+                    "daemon",
+                    "err" if severe else "info",
+                    "PAGENT",
+                    PAGENT_USERID,
+                    self.pagent_pid,
+                    texts[start : start + LOG_BLOCK],
+                )
+
+    def _files_read(self) -> None:
+        """PAGENT read its chain: aim the watcher now, on the loop, before it announces."""
+        loop = self._loop
+        if loop is None or not in_worker():
+            self.on_pagent_files()
+        else:
+            on_loop(loop, self.on_pagent_files)
+
+    def _say(self, text: str) -> None:
+        """Broadcast, from the loop or from PAGENT's worker thread (in order, on the loop)."""
+        loop = self._loop
+        if loop is None or not in_worker():
+            self.broadcast(text)
+            return
+        try:
+            loop.call_soon_threadsafe(self.broadcast, text)
+        except RuntimeError:  # the loop has closed: the service stopped under this work
+            raise ServiceClosingError("the service stopped") from None
 
     def _ttls_log(self, facility: str, priority: str, text: str) -> None:
         """AT-TLS runtime messages: the stack writes them to syslogd, tag TTLS (§5.1, §7.3)."""
@@ -156,10 +224,74 @@ class System:
         return lines
 
     def close(self) -> None:
-        """Orderly end: PAGENT stops with purge processing, syslogd closes its files."""
+        """Orderly end: PAGENT stops with purge processing, syslogd closes its files.
+
+        A refresh still running on its worker is abandoned: what it would install is not
+        swapped in (the loop no longer runs), and what it would log is dropped.
+        """
+        self.closing = True
+        for task in self._tasks:
+            task.cancel()
         if self.agent.active:
             self.agent.stop()
+            self._flush_log()
         self.syslogd.close()
+
+    # --- PAGENT's work ----------------------------------------------------------------------
+    def _spawn(self, work: Coroutine[object, object, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def settle(self) -> None:
+        """Wait until PAGENT's background work (start, refreshes) is done."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _pagent_work(self, fn: Callable[[], object]) -> object:
+        """Run PAGENT's ``fn`` on a worker thread (the caller holds pagent_lock)."""
+        self._loop = asyncio.get_running_loop()
+
+        def job() -> object:
+            try:
+                return fn()
+            finally:
+                self._flush_log()
+
+        # No cyclic collection while PAGENT builds: a full one walks every object of two
+        # 50,000-rule policies and holds the GIL for most of a second, and the loop waits
+        # (D TCPIP within 50 ms, issue 13 §1). Afterwards what survived is frozen: the
+        # installed policy is acyclic (its statements refer to each other by name), so it
+        # is freed by reference counting when replaced, and later collections skip it.
+        gc.disable()
+        try:
+            return await in_thread(job, name="pagent-refresh")
+        except ServiceClosingError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - logged with where it came from, below
+            # Issue 13 §4: whatever the policy layer raises, the service goes on serving and
+            # watching; the installed policies stay. PAGENT says EZZ8438I, pagent's own log
+            # (PAGENTSV) says what and where, so that the bug can be found and fixed.
+            where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+            structlog.get_logger("pagent.service").error(
+                "pagent_work_failed",
+                error="".join(traceback.format_exception_only(exc)).strip(),
+                at=f"{where.filename}:{where.lineno}" if where is not None else "?",
+            )
+            main = self.agent.main
+            for image in main.images if main is not None else ():
+                self._pagent_out(
+                    Output(
+                        format_message("EZZ8438I", image=image.image.name, type="TTLS"),
+                        console=True,
+                        category=LogLevel.EVENT,
+                        shown_in_log=True,
+                    )
+                )
+            return None
+        finally:
+            gc.freeze()
+            gc.enable()
 
     # --- operator commands ----------------------------------------------------------------
     async def command(self, text: str) -> CommandResult:
@@ -173,7 +305,37 @@ class System:
                 if parsed.rejected_by == "PAGENT" and not self.agent.active:
                     return CommandResult([format_message("IEE341I", jobname="PAGENT")], "rejected")
                 return CommandResult(list(parsed.lines), "rejected")
-            return self._run(parsed)
+            if not _for_pagent(parsed):
+                return self._run(parsed)
+        return await self._pagent_command(parsed)
+
+    async def _pagent_command(self, cmd: mvs.Command) -> CommandResult:
+        """S, P, C or F PAGENT: after PAGENT's running work, and with its heavy part off
+        the loop, so that other commands are answered meanwhile."""
+        await self.pagent_lock.acquire()
+        handed_over = False
+        try:
+            if isinstance(cmd, mvs.ModifyCommand) and cmd.action.upper() in ("REFRESH", "UPDATE"):
+                if not self.agent.active:
+                    return CommandResult([format_message("IEE341I", jobname="PAGENT")], "rejected")
+                action, level = cmd.action, cmd.level
+                try:
+                    lines = await self._pagent_work(lambda: self.agent.modify(action, level))
+                finally:
+                    self.on_pagent_files()  # aimed even after a failure: a fix is seen
+                if not isinstance(lines, list):
+                    return CommandResult([format_message("EZZ8443I")], "failed")
+                return CommandResult(lines, "ok")
+            result = self._run(cmd)
+            self._flush_log()
+            if isinstance(cmd, mvs.StartCommand) and result.status == "ok":
+                # PAGENT's start follows the command's response, and releases the lock.
+                self._spawn(self._pagent_start())
+                handed_over = True
+            return result
+        finally:
+            if not handed_over:
+                self.pagent_lock.release()
 
     def _run(self, cmd: mvs.Command) -> CommandResult:
         if isinstance(cmd, mvs.Help):
@@ -207,17 +369,18 @@ class System:
             ),
         ]
 
-    def _jes_ended(self, task: str) -> list[str]:
+    def _jes_ended(self, task: str, *, asid: int | None = None, rc: int = 0) -> list[str]:
+        """IEF404I and $HASP395 of a task: its own ASID (the running PAGENT's by default)."""
         now = self.clock()
         return [
             format_message(
                 "IEF404I",
                 jobname=task,
                 time=now.strftime("%H.%M.%S"),
-                asid=self._asid,
+                asid=self._pagent_asid if asid is None else asid,
                 sysname=self.sysname,
             ),
-            format_message("$HASP395", jobname=task, rc=0),
+            format_message("$HASP395", jobname=task, rc=rc),
         ]
 
     def _start_task(self, task: str) -> CommandResult:
@@ -225,24 +388,32 @@ class System:
             return CommandResult([format_message("IEE535I", verb="START")], "rejected")
         lines = self._jes_started(task)
         if self.agent.active:
-            # The second copy refuses to run (pagent-ops §1.5: single instance by ENQ).
+            # The second copy refuses to run (pagent-ops §1.5: single instance by ENQ). It
+            # is an address space of its own (its ASID), and it ends abnormally (F-240).
             for msg in ("EZZ8431I", "PAGENT.LOG.MAIN.ALREADY_ACTIVE", "EZZ8434I"):
                 text = format_message(msg)
-                self.syslogd.log("daemon", "err", "PAGENT", PAGENT_USERID, os.getpid(), text)
+                if msg.startswith("PAGENT."):
+                    logged = record_head(LogLevel.SYSERR) + text
+                else:
+                    logged = f"{record_head(LogLevel.EVENT)}main: {text}"  # F-101
+                self.syslogd.log("daemon", "err", "PAGENT", PAGENT_USERID, os.getpid(), logged)
                 if not msg.startswith("PAGENT."):
                     lines.append(text)
-            lines.extend(self._jes_ended(task))
+            lines.extend(self._jes_ended(task, asid=self._asid, rc=ABNORMAL_RC))
             return CommandResult(lines, "failed")
+        self._pagent_asid = self._asid
         self.pagent_pid = os.getpid()
-        loop = asyncio.get_running_loop()
-        loop.call_soon(self._pagent_start)  # its messages follow the command, unsolicited
-        return CommandResult(lines, "ok")
+        return CommandResult(lines, "ok")  # its messages follow the command, unsolicited
 
-    def _pagent_start(self) -> None:
-        if not self.agent.start():
-            for line in self._jes_ended("PAGENT"):
-                self.broadcast(line)
-        self.on_pagent_files()
+    async def _pagent_start(self) -> None:
+        """PAGENT's start on its worker; the caller acquired pagent_lock for it."""
+        try:
+            if not await self._pagent_work(self.agent.start) and not self.agent.active:
+                for line in self._jes_ended("PAGENT", rc=ABNORMAL_RC):
+                    self.broadcast(line)
+            self.on_pagent_files()
+        finally:
+            self.pagent_lock.release()
 
     def _stop_task(self, task: str, *, cancel: bool) -> CommandResult:
         if task != "PAGENT" or not self.agent.active:
@@ -278,10 +449,28 @@ class System:
         return CommandResult([*lines, format_message("FSUM1252")], "ok")
 
     def refresh(self, *, update: bool) -> None:
-        """A refresh not typed by the operator (file change, interval, SIGHUP)."""
-        if self.agent.active:
-            self.agent.refresh(update=update)
-            self.on_pagent_files()
+        """A refresh not typed by the operator (file change, interval, SIGHUP).
+
+        It runs in the background, after PAGENT's running work. Requests that come while
+        one waits join it (a REFRESH outweighs an UPDATE): it reads the files as they are
+        when it starts.
+        """
+        if not self.agent.active or self.closing:
+            return
+        if self._queued_refresh is not None:
+            self._queued_refresh = self._queued_refresh and update
+            return
+        self._queued_refresh = update
+        self._spawn(self._background_refresh())
+
+    async def _background_refresh(self) -> None:
+        async with self.pagent_lock:
+            update, self._queued_refresh = bool(self._queued_refresh), None
+            if self.agent.active and not self.closing:
+                try:
+                    await self._pagent_work(lambda: self.agent.refresh(update=update))
+                finally:
+                    self.on_pagent_files()
 
     def _stack(self, name: str | None) -> Stack | None:
         if not name:
@@ -344,3 +533,17 @@ class System:
             rule=rule,
         )
         return CommandResult(text.splitlines(), "ok")
+
+
+def record_head(category: LogLevel) -> str:
+    """What PAGENT's log records start with: the LogLevel category, padded to 8, and the
+    thread number, as in ``EVENT   :001: main: EZZ8431I PAGENT STARTING`` (pagent-ops §7.3,
+    §8 [UNV]; every line is thread 001 here, F-244)."""
+    return f"{category.name or 'EVENT':<8}:001: "
+
+
+def _for_pagent(cmd: mvs.Command) -> bool:
+    """Whether a command is S, P, C or F of PAGENT (PAGENT's work, under pagent_lock)."""
+    if isinstance(cmd, mvs.StartCommand | mvs.StopCommand | mvs.CancelCommand):
+        return cmd.task == "PAGENT"
+    return isinstance(cmd, mvs.ModifyCommand) and cmd.task == "PAGENT"

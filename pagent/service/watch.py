@@ -56,7 +56,7 @@ class ChainWatcher:
 
     def watch(self, files: Iterable[Path]) -> None:
         """(Re)point the watcher at these files (the chain may name new ones)."""
-        targets = {str(Path(f).resolve()) for f in files}
+        targets = {t for f in files if (t := _watched_name(Path(f))) is not None}
         dirs = {str(Path(t).parent) for t in targets}
         self.targets = targets
         if dirs == self._dirs and self._observer is not None:
@@ -66,7 +66,10 @@ class ChainWatcher:
         handler = _Handler(self)
         for d in sorted(dirs):
             if Path(d).is_dir():
-                observer.schedule(handler, d, recursive=False)
+                try:
+                    observer.schedule(handler, d, recursive=False)
+                except OSError:  # gone since, or not readable: the next refresh re-aims
+                    continue
         observer.daemon = True
         observer.start()
         self._observer = observer
@@ -92,3 +95,18 @@ class ChainWatcher:
             self._observer.join(timeout=5)
             self._observer = None
             self._dirs = set()
+
+
+def _watched_name(path: Path) -> str | None:
+    """The absolute name to watch for ``path``: resolved through symlinks when it can be.
+
+    A symlink loop (RuntimeError) or an unreadable directory (OSError) is watched under its
+    own absolute name, so that its repair is seen (issue 13 §4); a name with a NUL byte
+    (ValueError) can never be a file, and is not watched.
+    """
+    try:
+        return str(path.resolve())
+    except (RuntimeError, OSError):
+        return os.path.abspath(path)
+    except ValueError:
+        return None

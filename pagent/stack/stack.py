@@ -280,11 +280,17 @@ class Stack:
         return True, lines
 
     # --- policy (PAGENT's side, pagent.agent.StackPort) ------------------------------------
-    def install_policy(self, policy: Policy) -> None:
-        """Install PAGENT's AT-TLS policy, replacing the installed one (§4.6)."""
+    def install_policy(self, policy: Policy, matcher: Matcher | None = None) -> None:
+        """Install PAGENT's AT-TLS policy, replacing the installed one (§4.6).
+
+        ``matcher`` is the policy's :class:`Matcher` when the caller built it already (the
+        service builds it off its event loop, then swaps both in at once: issue 13 §1).
+        """
         before = self.state
         self.policy = policy
-        self.matcher = Matcher(policy)
+        self.matcher = (
+            matcher if matcher is not None and matcher.policy is policy else Matcher(policy)
+        )
         self._send(self._announce(before, installed=True))
 
     def remove_policy(self) -> None:

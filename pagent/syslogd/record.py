@@ -9,11 +9,13 @@ pagent-ops.md §7.3, the BSD form::
 and, with the user IDs option ``-u`` (on in the workshop: ``syslogd -cuf``), the user ID and
 job name of the sender after the host, each padded to 8 columns::
 
-    Mar 23 19:44:07 WG31 TCPIP    PAGENT   Pagent[50397215]: main: EZZ8431I PAGENT STARTING
-    Dec 23 04:52:29 S0W1 TCPIP    TCPIP1   TTLS[83886140]: 04:52:29 TCPIP1   EZD1281I TTLS Map ...
+    Mar 23 19:44:07 WG31 PAGENT   PAGENT   PAGENT[56]: EVENT   :001: main: EZZ8431I PAGENT STARTING
+    Dec 23 04:52:29 WG31 TCPIP    TCPIP1   TTLS[56]: 04:52:29 TCPIP1   EZD1281I TTLS Map ...
 
-The text is the program's business: AT-TLS puts its own creation time and the stack's job
-name in it (§5.1), PAGENT its function prefix (``main: ``, §8). This module does no I/O.
+(as the service writes them: PAGENT under user ID and job name PAGENT, AT-TLS under user ID
+TCPIP and the stack's job name). The text is the program's business: AT-TLS puts its own
+creation time and the stack's job name in it (§5.1), PAGENT its LogLevel category, thread
+number and function prefix (``EVENT   :001: main: ``, §7.3, §8). This module does no I/O.
 """
 
 from __future__ import annotations

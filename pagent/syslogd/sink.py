@@ -38,6 +38,9 @@ class Sink(Protocol):
     def write(self, line: str) -> None:
         """Write one record line (without its line end)."""
 
+    def write_lines(self, lines: list[str]) -> None:
+        """Write record lines (without their line ends), in order, as one block."""
+
     def reopen(self) -> None:
         """Close and open the destination again (after log rotation)."""
 
@@ -89,7 +92,14 @@ class FileSink:
 
     def write(self, line: str) -> None:
         """Append ``line`` and a line end; reopen first if the file was rotated or deleted."""
-        data = (line + "\n").encode("utf-8", "backslashreplace")
+        self._append((line + "\n").encode("utf-8", "backslashreplace"))
+
+    def write_lines(self, lines: list[str]) -> None:
+        """Append the lines with one write: a reader sees the block whole or not at all."""
+        if lines:
+            self._append(("\n".join(lines) + "\n").encode("utf-8", "backslashreplace"))
+
+    def _append(self, data: bytes) -> None:
         with self._lock:
             self._check_open()
             fd = self._current()
@@ -182,6 +192,14 @@ class CallbackSink:
                 raise ValueError("write to a closed sink")
             self._target(line)
 
+    def write_lines(self, lines: list[str]) -> None:
+        """Pass each line on, in order."""
+        with self._lock:
+            if self._closed:
+                raise ValueError("write to a closed sink")
+            for line in lines:
+                self._target(line)
+
     def reopen(self) -> None:
         """Nothing to reopen."""
 
@@ -198,6 +216,9 @@ class NullSink:
 
     def write(self, line: str) -> None:
         """Drop ``line``."""
+
+    def write_lines(self, lines: list[str]) -> None:
+        """Drop ``lines``."""
 
     def reopen(self) -> None:
         """Nothing to reopen."""

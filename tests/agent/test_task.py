@@ -240,3 +240,43 @@ def test_watched_files_cover_the_chain(root):
     rig.agent.start()
     names = {p.name for p in rig.agent.files}
     assert {"pagent.conf", "pagent.TCPIP1.conf", "TTLS.policy"} <= names
+
+
+# --- Issue 13 §11 ---------------------------------------------------------------------------
+def test_update_without_change_announces_nothing_installed(root):
+    """An update that installs nothing says so, and shows no EZD1586I on the console."""
+    rig = Rig(root)
+    rig.agent.start()
+    policy = root / POLICY
+    policy.write_text("# a comment\n" + policy.read_text())
+    rig.out.clear()
+    rig.agent.refresh(update=True)
+    assert "EZD1586I" not in rig.ids()
+    assert "EZZ8771I" in rig.ids()  # the processing is still complete
+
+
+def test_start_exports_the_workshops_environment(root):
+    """The start log lists the STDENV of the workshop (pagent-ops §0.1), not the host's."""
+    rig = Rig(root)
+    rig.agent.start()
+    exports = [t for t in rig.log() if t.startswith("main: EXPORT")]
+    assert exports == [
+        "main: EXPORT '_CEE_ENVFILE_S=DD:STDENV'",
+        "main: EXPORT 'LIBPATH=/usr/lib:.'",
+        "main: EXPORT 'PAGENT_CONFIG_FILE=/etc/pagent.conf'",
+        "main: EXPORT 'PAGENT_LOG_FILE=SYSLOGD'",
+        "main: EXPORT 'TZ=EST5EDT'",
+        "main: EXPORT 'GSK_TRACE=0xFFFF'",
+    ]
+
+
+def test_an_image_file_without_statements_writes_pagents_warning_005_line(root):
+    """TcpImage naming the policy file itself: the pinit_fetch_policy_profile warning."""
+    conf = root / "etc" / "pagent.conf"
+    conf.write_text(conf.read_text().replace("pagent.TCPIP1.conf", "TTLS.policy"))
+    rig = Rig(root)
+    rig.agent.start()
+    assert (
+        "pinit_fetch_policy_profile: Image config file /etc/cfgasst/v2r3/WG31/TCPIP1/"
+        "TTLS.policy does not contain any recognizable statements"
+    ) in rig.log()

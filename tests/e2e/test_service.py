@@ -154,11 +154,14 @@ def test_edit_that_changes_nothing_installs_nothing(service: Service) -> None:
     text = service.policy.read_text("utf-8")
     service.policy.write_text("# reviewed by the security team\n" + text, "utf-8")
 
-    collect_until(client, "EZD1586I")
-    assert service.wait_log_count(EZD1586I.format("TCPIP1"), 2)
+    messages = collect_until(client, "EZZ8771I")  # processing complete, QOS then TTLS
+    assert service.wait_log("_profile: TTLS policy for TCPIP1 is unchanged; nothing installed")
     update = service.log_text().split(EZD1586I.format("TCPIP1"))[1]
-    assert "_profile: TTLS policy for TCPIP1 is unchanged; nothing installed" in update
     assert "added" not in update  # no change summary: nothing was installed
+    # Nothing installed, nothing announced (issue 13 §11): the start's EZD1586I only.
+    assert client.wait_message("EZD1586I", 1.0) is None
+    assert "EZD1586I" not in [m["msgid"] for m in messages]
+    assert service.log_text().count(EZD1586I.format("TCPIP1")) == 1
     assert remote_port("\n".join(client.pasearch().texts)) == 9443
 
 
@@ -182,9 +185,10 @@ def test_tcpimage_interval_refreshes(root: Path, launch: Launch) -> None:
     service = launch()
     client = running_pagent(service)
 
-    collect_until(client, "EZD1586I", timeout=5)
+    messages = collect_until(client, "EZZ8771I", timeout=5)  # the interval's processing
     assert service.wait_log("refresh_requested reason='interval' update=True")
     assert service.wait_log("_profile: TTLS policy for TCPIP1 is unchanged; nothing installed")
+    assert "EZD1586I" not in [m["msgid"] for m in messages]  # nothing installed (F-241)
 
 
 # --- stopping -------------------------------------------------------------------------------

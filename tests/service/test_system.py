@@ -39,7 +39,7 @@ class Rig:
             out = []
             for text in commands:
                 result = await self.system.command(text)
-                await asyncio.sleep(0)  # let S PAGENT's start run, as the loop would
+                await self.system.settle()  # let S PAGENT's start run, as the loop would
                 out.append((result.status, result.lines))
             return out
 
@@ -179,3 +179,41 @@ def test_modify_syslogd_restart_with_a_broken_conf_keeps_the_rules(root):
     [(status, lines)] = rig.run("F SYSLOGD,RESTART")
     assert status == "failed"
     assert "syslog.conf:1" in lines[1]
+
+
+# --- Issue 13 §11: the service as z/OS behaves ------------------------------------------------
+def test_a_refused_second_start_does_not_change_the_running_tasks_asid(root):
+    """The second copy gets its own ASID; P PAGENT later reports the first one's."""
+    rig = Rig(root)
+    (_, first), (_, second), (_, stop) = rig.run("S PAGENT", "S PAGENT", "P PAGENT")
+    started = next(line for line in first if line.startswith("IEF403I"))
+    asid = started.split("ASID=")[1].split()[0]
+    refused = next(line for line in second if line.startswith("IEF403I"))
+    assert refused.split("ASID=")[1].split()[0] != asid
+    ended = next(line for line in stop if line.startswith("IEF404I"))
+    assert ended.split("ASID=")[1].split()[0] == asid
+
+
+def test_a_refused_second_start_logs_main_and_ends_with_a_nonzero_rc(root):
+    """EZZ8431I/EZZ8434I of the refused copy carry main: in the log (F-101); RC is not 0."""
+    rig = Rig(root)
+    (_, _), (_, second) = rig.run("S PAGENT", "S PAGENT")
+    rig.system.close()
+    log = (root / "var" / "syslogd" / "syslogall.log").read_text()
+    assert log.count("main: EZZ8431I PAGENT STARTING") == 2
+    assert "main: EZZ8434I PAGENT EXITING ABNORMALLY" in log
+    assert "main: Can not run more than one copy of pagent" in log
+    assert second[-1].startswith("$HASP395 PAGENT   ENDED - RC=")
+    assert not second[-1].endswith("RC=0000")
+
+
+def test_pagent_records_carry_the_level_and_thread_of_pagent_ops_8(root):
+    """PAGENT's syslogd records read 'EVENT   :001: main: EZZ8431I ...' (pagent-ops §7.3, §8)."""
+    rig = Rig(root)
+    rig.run("S PAGENT")
+    rig.system.close()
+    log = (root / "var" / "syslogd" / "syslogall.log").read_text()
+    assert "PAGENT[" in log
+    assert "]: EVENT   :001: main: EZZ8431I PAGENT STARTING\n" in log
+    assert "]: INFO    :001: main: Using log level 511\n" in log
+    assert "]: ACTION  :001: Processing TTLS rule 'zCEEClientRule~1'\n" in log

@@ -66,3 +66,30 @@ def test_reading_the_file_requests_nothing(tmp_path):
             p.read_text()
 
     assert asyncio.run(_requests_after(tmp_path, change)) == 0
+
+
+def test_a_symlink_loop_is_watched_and_its_fix_requests_a_refresh(tmp_path):
+    """A symlink loop at a watched name raises nothing; replacing it is seen (issue 13 §4)."""
+
+    async def run() -> int:
+        calls: list[int] = []
+        target = tmp_path / "TTLS.policy"
+        other = tmp_path / "other"
+        target.symlink_to(other)
+        other.symlink_to(target)
+        watcher = ChainWatcher(asyncio.get_running_loop(), lambda: calls.append(1), debounce=0.1)
+        watcher.watch([target, tmp_path / "bad\0name"])
+        try:
+            await asyncio.sleep(0.2)
+            fixed = tmp_path / "fixed"
+            fixed.write_text("a\n")
+            os.replace(fixed, target)
+            for _ in range(40):
+                await asyncio.sleep(0.05)
+                if calls:
+                    break
+        finally:
+            watcher.stop()
+        return len(calls)
+
+    assert asyncio.run(run()) == 1

@@ -594,3 +594,33 @@ def test_syslogd_imports_no_other_pagent_layer():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
 
     assert out.stdout.strip() == "[]"
+
+
+# --- Many records at once (issue 13 §1) ----------------------------------------------------
+def test_log_many_writes_the_same_lines_as_one_log_call_each(root, start):
+    """A batch of records is laid out exactly as the records logged one by one."""
+    d = start("*.* /var/one.log\n")
+    texts = ["_profile: Processing: 'TTLSRule r1'", "bell\x07", "two\nlines", ""]
+    for text in texts:
+        agent_log(d, text)
+    one_by_one = lines(root / "var" / "one.log")
+    (root / "var" / "one.log").unlink()
+    d.log_many("daemon", "info", "PAGENT", "TCPIP", 50397215, texts, tag="Pagent")
+    assert lines(root / "var" / "one.log") == one_by_one
+
+
+def test_log_many_routes_by_priority_and_job_like_log(root, start):
+    """Only the files whose rules take the batch's facility, priority and job get it."""
+    d = start("*.err /var/err.log\n*.PAGENT.*.* /var/pagent.log\n")
+    d.log_many("daemon", "info", "PAGENT", "TCPIP", 1, ["a", "b"])
+    d.log_many("daemon", "err", "OTHER", "TCPIP", 1, ["c"])
+    assert [line.rsplit(" ", 1)[1] for line in lines(root / "var" / "pagent.log")] == ["a", "b"]
+    assert [line.rsplit(" ", 1)[1] for line in lines(root / "var" / "err.log")] == ["c"]
+
+
+def test_log_many_after_close_drops_the_records(root, start):
+    """As with log, a closed daemon drops a batch without complaint."""
+    d = start("*.* /var/one.log\n")
+    d.close()
+    d.log_many("daemon", "info", "PAGENT", "TCPIP", 1, ["a"])
+    assert lines(root / "var" / "one.log") == []

@@ -72,7 +72,7 @@ def _fidelity_ids() -> list[str]:
 
 def test_fidelity_ids_are_unique_and_indexed():
     """Unique, and each in the index once. Not consecutive: parallel work takes id ranges
-    (F-230..F-239 for issue 13), and an entry goes at the end of its section."""
+    (F-150.., F-230.., F-240..), and an entry goes at the end of its section."""
     ids = _fidelity_ids()
     assert ids, "docs/fidelity.md has no entries"
     assert len(ids) == len(set(ids))
