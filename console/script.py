@@ -57,6 +57,7 @@ from dataclasses import dataclass
 from typing import Any, Final, TextIO
 
 from console.session import ConsoleClient
+from pagent.mvs import VERBS
 from pagent.service.client import ServiceError
 from pagent.service.protocol import MAX_REQUEST
 
@@ -139,6 +140,18 @@ def parse_line(line: str, where: str) -> Step | None:
 def shortened(text: str, limit: int) -> str:
     """``text``, or its first ``limit`` characters and an ellipsis."""
     return text if len(text) <= limit else f"{text[:limit]}..."
+
+
+SCRIPT_HELP: Final = (
+    "WAIT msgid [seconds]  wait for that message (a script's own command; at most a day)"
+)
+"""The line a script's HELP puts before the service's answer (issue 9)."""
+
+
+def _verb(text: str) -> str:
+    """The MVS verb a command line starts with, in full (``D`` is DISPLAY), upper case."""
+    word = text.split(maxsplit=1)[0].upper() if text.strip() else ""
+    return VERBS.get(word, word)
 
 
 def oversized(text: str) -> int | None:
@@ -308,7 +321,8 @@ class Runner:
         if self.as_json:
             self._json(step.text, reply.status, [_entry(line) for line in reply.lines])
         else:
-            self.out.write("".join(f"{text}\n" for text in (echo(step.text), *reply.texts)))
+            own = [SCRIPT_HELP] if _verb(step.text) == "HELP" else []
+            self.out.write("".join(f"{text}\n" for text in (echo(step.text), *own, *reply.texts)))
         self._received(self.client.drain())  # arrived during the response
         if reply.status != "ok":
             self._note(f"{step.where}: {step.text}: {reply.status}")

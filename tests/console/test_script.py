@@ -474,3 +474,14 @@ def test_json_reports_a_command_over_64_kib_as_rejected(service: Service, tmp_pa
     assert done.returncode == 1
     statuses = [json.loads(line)["status"] for line in done.stdout.splitlines()]
     assert statuses == ["rejected", "ok"]
+
+
+@pytest.mark.e2e
+def test_help_in_a_script_lists_wait_before_the_systems_commands(service: Service):
+    """WAIT is a script's own command: HELP names it (issue 9)."""
+    done = console(service.root, "-c", "HELP")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "HELP"
+    assert lines[1].startswith("WAIT msgid [seconds]")
+    assert len(lines) > 3  # the service's HELP follows
