@@ -38,7 +38,7 @@ from pagent.policy.matching import Connection
 from pagent.policy.policy import Policy
 from pagent.policy.statements import TTLSRule
 from pagent.saf.material import KeyringResolver, RingError, RingMaterial
-from pagent.stack import owners
+from pagent.stack import conntrack, owners
 from pagent.stack.connections import (
     ENABLED,
     FAILED,
@@ -49,7 +49,7 @@ from pagent.stack.connections import (
     SECURE,
     Endpoint,
 )
-from pagent.stack.netns import ImageNamespace, original_destination
+from pagent.stack.netns import STACK_MARK, ImageNamespace, NamespaceError, original_destination
 from pagent.stack.relay import HandshakeRejectedError, Leg, RelayResult, relay
 from pagent.stack.sockdiag import SockDiag
 from pagent.stack.stack import Stack
@@ -119,6 +119,7 @@ class DataPath:
         self._effectives: dict[int, Effective] = {}
         self._ns_inode = 0
         self._diag: SockDiag | None = None
+        self._conntrack: conntrack.Conntrack | None = None
         self._finder: owners.OwnerFinder | None = None
         self._identify = identify or self._owners
         self.cert_user = cert_user  # ClientAuthType SAFCheck: certificate -> SAF user id
@@ -137,6 +138,11 @@ class DataPath:
         self.namespace.redirect_to(port)
         self._ns_inode = self.namespace.inode()
         self._diag = self.namespace.call(SockDiag.make)
+        self._conntrack = self.namespace.call(conntrack.Conntrack.make)
+        why = conntrack.probe(self._conntrack)
+        if why is not None:
+            await self.stop()
+            raise NamespaceError(f"the data path needs conntrack over netlink: {why}")
         self._finder = owners.OwnerFinder(self._diag, self._ns_inode)
         for listener in self._listeners:
             self._accepting.append(asyncio.create_task(self._accept(listener)))
@@ -154,6 +160,9 @@ class DataPath:
         if self._diag is not None:
             self._diag.close()
             self._diag = None
+        if self._conntrack is not None:
+            self._conntrack.close()
+            self._conntrack = None
 
     def forget_environments(self) -> None:
         """Key rings changed (RACDCERT): build TLS environments afresh for new connections."""
@@ -180,25 +189,30 @@ class DataPath:
             sock.setblocking(False)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             dst_ip, dst_port = original_destination(sock)
-            src_ip, src_port = _plain(str(address[0])), int(str(address[1]))
+            peer = (_plain(str(address[0])), int(str(address[1])))
+            # The program's own address and port, not the ones the redirect produced.
+            client, no_tuple = self._origin(sock, peer, (dst_ip, dst_port))
+            src_ip, src_port = client
             # A few netlink round trips and /proc reads, mostly from caches: cheaper inline
             # than a trip to a worker thread (benchmarks/bench_datapath.py).
-            client_owner, server_owner = self._identify((src_ip, src_port), (dst_ip, dst_port))
-            pair = _Pair(
-                self._map(
-                    Connection(
-                        "outbound",
-                        src_ip,
-                        src_port,
-                        dst_ip,
-                        dst_port,
-                        client_owner.jobname,
-                        client_owner.userid,
-                    ),
-                    client_owner.pid,
-                ),
-                None,
+            client_owner, server_owner = self._identify(client, (dst_ip, dst_port))
+            if no_tuple:  # the peer's port may be a rewritten one: whoever holds it is not
+                client_owner = owners.UNKNOWN  # the program (issue 11)
+            outbound = Connection(
+                "outbound",
+                src_ip,
+                src_port,
+                dst_ip,
+                dst_port,
+                client_owner.jobname,
+                client_owner.userid,
             )
+            if not client_owner.pid and self._refused(
+                outbound, no_tuple or _gone("the connecting program's socket")
+            ):
+                _reset(sock)
+                return
+            pair = _Pair(self._map(outbound, client_owner.pid), None)
             family = socket.AF_INET6 if ":" in dst_ip else socket.AF_INET
             upstream = self.namespace.outbound(family)
             try:
@@ -206,24 +220,24 @@ class DataPath:
             except (OSError, TimeoutError):
                 _reset(sock)  # the redirect already accepted: a reset is the refusal
                 return
-            if server_owner.pid:
-                pair.server = self._map(
-                    Connection(
-                        "inbound",
-                        dst_ip,
-                        dst_port,
-                        src_ip,
-                        src_port,
-                        server_owner.jobname,
-                        server_owner.userid,
-                    ),
-                    server_owner.pid,
-                )
-                pair.server.peer = pair.client.connid
-                pair.client.peer = pair.server.connid
-            for endpoint in (pair.client, pair.server):
-                if endpoint is not None:
-                    self._announce(endpoint)
+            inbound = Connection(
+                "inbound",
+                dst_ip,
+                dst_port,
+                src_ip,
+                src_port,
+                server_owner.jobname,
+                server_owner.userid,
+            )
+            if not server_owner.pid and self._refused(inbound, _gone("the listening socket")):
+                _reset(sock)
+                _reset(upstream)
+                return
+            pair.server = self._map(inbound, server_owner.pid)
+            pair.server.peer = pair.client.connid
+            pair.client.peer = pair.server.connid
+            self._announce(pair.client)
+            self._announce(pair.server)
             await self._pump(sock, upstream, pair)
         except asyncio.CancelledError:
             _reset(sock)
@@ -233,15 +247,64 @@ class DataPath:
         except Exception as exc:  # noqa: BLE001 - one connection's failure never stops the stack
             if pair is not None:
                 self._failed(pair.client, 3, f"internal error: {exc}")
+            _reset(sock)  # never a half-handled connection left open: fail closed
+            if upstream is not None:
+                _reset(upstream)
         finally:
             for s in (sock, upstream):
                 if s is not None and s.fileno() >= 0:
                     s.close()
             if pair is not None:
-                for endpoint in (pair.client, pair.server):
-                    if endpoint is not None:
-                        self.stack.connections.remove(endpoint.connid)
-                        self._specs_of.pop(endpoint.connid, None)
+                for ended in (pair.client, pair.server):
+                    if ended is not None:
+                        self.stack.connections.remove(ended.connid)
+                        self._specs_of.pop(ended.connid, None)
+
+    def _origin(
+        self, sock: socket.socket, peer: tuple[str, int], dst: tuple[str, int]
+    ) -> tuple[tuple[str, int], str]:
+        """The connecting program's own address and port, and '' (or why they are unknown).
+
+        conntrack's entry for the accepted connection, found by its reply tuple, holds
+        the program's original source: the port ``accept()`` gives may have been rewritten
+        to avoid a clash (pagent.stack.conntrack, docs/datapath.md).
+        """
+        ct = self._conntrack
+        if ct is None:
+            return peer, format_message("PAGENT.LOG.TTLS.NO_TUPLE", error="no conntrack socket")
+        local_ip, local_port = sock.getsockname()[:2]
+        reply = conntrack.Tuple(_plain(str(local_ip)), int(local_port), peer[0], peer[1])
+        try:
+            orig = ct.original(reply)
+        except conntrack.ConntrackError as exc:
+            return peer, format_message("PAGENT.LOG.TTLS.NO_TUPLE", error=exc.strerror or exc)
+        if (_plain(orig.dst), orig.dport) != dst:
+            error = f"its entry goes to {orig.dst}..{orig.dport}, not {dst[0]}..{dst[1]}"
+            return peer, format_message("PAGENT.LOG.TTLS.NO_TUPLE", error=error)
+        return (_plain(orig.src), orig.sport), ""
+
+    def _refused(self, conn: Connection, reason: str) -> bool:
+        """Fail closed: True (and the refusal logged and counted) when a rule could cover
+        this connection, whose owner is unknown, if its owner were known (issue 11)."""
+        rule = self.stack.owner_could_decide(conn)
+        if rule is None:
+            return False
+        table = self.stack.connections
+        table.refused += 1
+        text = format_message(
+            "PAGENT.LOG.TTLS.REFUSED",
+            connid=table.next_connid(),
+            local_ip=conn.local_ip,
+            local_port=conn.local_port,
+            remote_ip=conn.remote_ip,
+            remote_port=conn.remote_port,
+            type="InBound" if conn.direction == "inbound" else "OutBound",
+            rule=rule.name or "",
+            reason=reason,
+        )
+        stamp = self.clock().strftime("%H:%M:%S")
+        self.log("daemon", "err", f"{stamp} {self.stack.name:<8} {text}")
+        return True
 
     def _owners(
         self, client: tuple[str, int], server: tuple[str, int]
@@ -250,7 +313,7 @@ class DataPath:
         finder = self._finder
         if finder is None:
             return owners.UNKNOWN, owners.UNKNOWN
-        return finder.owner_of(client, server), finder.owner_of(server, client)
+        return finder.owner_of(client, server), finder.owner_of(server, client, listening=True)
 
     def _map(self, conn: Connection, pid: int) -> Endpoint:
         """Map one endpoint to the installed policy and register it (§4.6)."""
@@ -467,10 +530,21 @@ class _Events:
         del result
 
 
+def _gone(what: str) -> str:
+    return format_message("PAGENT.LOG.TTLS.OWNER_GONE", socket=what)
+
+
 def _tcp_pair() -> tuple[socket.socket, socket.socket]:
-    """Two connected loopback TCP sockets of the service's own namespace, non-blocking."""
+    """Two connected loopback TCP sockets of the service's own namespace, non-blocking.
+
+    The connecting one carries the stack's mark: a rootless service's own namespace is
+    the image, whose redirect would otherwise take this connection too.
+    """
     with socket.create_server(("127.0.0.1", 0)) as listener:
-        one = socket.create_connection(listener.getsockname())
+        one = socket.socket()
+        with contextlib.suppress(OSError):  # no CAP_NET_ADMIN: not the image's namespace
+            one.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, STACK_MARK)
+        one.connect(listener.getsockname())
         other, _address = listener.accept()
     for sock in (one, other):
         sock.setblocking(False)

@@ -65,16 +65,36 @@ def available() -> str | None:
 
 
 def nft_rules(port: int) -> str:
-    """The namespace's nftables ruleset: every new TCP connection goes to ``port``."""
-    chain = (
+    """The namespace's nftables ruleset: every new TCP connection goes to ``port``.
+
+    * ``raw``: the stack's own connections (mark 0x5041, both ways: the accepting end
+      takes the mark of the SYN, ``tcp_fwmark_accept``) are not tracked at all. A tracked
+      one leaves an entry behind when it ends, and a program's new connection with the
+      same addresses and ports would take that entry over, without its NAT: it would
+      reach the server directly, in clear (issue 11).
+    * ``output`` (nat): every other new TCP connection is redirected to the stack.
+    * ``guard``: a program's connection attempt that escaped the redirect all the same
+      (a SYN of an entry with no NAT) is reset, never let through: fail closed.
+    """
+    chains = (
+        "  chain raw {\n"
+        "    type filter hook output priority -300; policy accept;\n"
+        f"    meta mark {STACK_MARK:#x} notrack\n"
+        "  }\n"
         "  chain output {\n"
         "    type nat hook output priority -100; policy accept;\n"
-        f"    meta mark {STACK_MARK:#x} return\n"
+        f"    meta mark {STACK_MARK:#x} return            # the stack's own connections\n"
         f"    tcp dport {port} return\n"
         f"    meta l4proto tcp redirect to :{port}\n"
         "  }\n"
+        "  chain guard {\n"
+        "    type filter hook output priority 0; policy accept;\n"
+        f"    meta mark {STACK_MARK:#x} return\n"
+        f"    tcp dport {port} return\n"
+        "    tcp flags & (syn | ack) == syn ct status & dnat == 0 reject with tcp reset\n"
+        "  }\n"
     )
-    return f"table ip pagent {{\n{chain}}}\ntable ip6 pagent {{\n{chain}}}\n"
+    return f"table ip pagent {{\n{chains}}}\ntable ip6 pagent {{\n{chains}}}\n"
 
 
 def hosts_text(hostnames: tuple[str, ...]) -> str:
@@ -137,6 +157,8 @@ class ImageNamespace:
     def redirect_to(self, port: int) -> None:
         """Install the redirect of every TCP connection to the stack's ``port``."""
         self.port = port
+        # The server end of a stack's connection carries its mark too (see nft_rules).
+        _run(*self.exec_argv(), "sysctl", "-q", "-w", "net.ipv4.tcp_fwmark_accept=1")
         _run(*self.exec_argv(), "nft", "-f", "-", stdin=nft_rules(port))
 
     def delete(self) -> None:

@@ -34,7 +34,7 @@ class Owner:
     userid: str
 
 
-UNKNOWN = Owner(0, "", "")  # the process ended before the stack looked
+UNKNOWN = Owner(0, "", "")  # no process of the image holds the socket (any more)
 
 
 def pids_in_namespace(ns_inode: int) -> list[int]:
@@ -154,12 +154,20 @@ class OwnerFinder:
         self._described[pid] = (now, described)
         return described
 
-    def owner_of(self, local: tuple[str, int], remote: tuple[str, int]) -> Owner:
-        """The owner of socket local->remote, or of the one listening on ``local``."""
+    def owner_of(
+        self, local: tuple[str, int], remote: tuple[str, int], *, listening: bool = False
+    ) -> Owner:
+        """The owner of socket local->remote, or with ``listening`` of the one listening on
+        ``local``; UNKNOWN when no process of the image holds it.
+
+        The kernel answers an exact lookup with the connected socket, or failing that with
+        a listener on the local port, so the kind of socket found is checked: a listener
+        is never the owner of a program's connection, nor a connection of a listener. A
+        socket that no process holds any more (its program ended or closed it) has no
+        owner: its uid alone says nothing of the job name or of ``_BPX_USERID``.
+        """
         found = self._diag.find(local, remote)
-        if found is None:
+        if found is None or found.listening != listening or not found.inode:
             return UNKNOWN
         pid = self._pid_of(found.inode, found.listening)
-        described = self._describe(pid) if pid is not None else UNKNOWN
-        # Gone already: the socket's uid is all there is.
-        return described if described.pid else Owner(0, "", user_name(found.uid))
+        return self._describe(pid) if pid is not None else UNKNOWN

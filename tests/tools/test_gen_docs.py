@@ -70,10 +70,12 @@ def _fidelity_ids() -> list[str]:
     return re.findall(r'<a id="(F-\d{3})"></a>', FIDELITY.read_text("utf-8"))
 
 
-def test_fidelity_ids_are_unique_and_consecutive():
+def test_fidelity_ids_are_unique_and_ascending():
+    # Not consecutive: helpers working in parallel are given ranges of their own (F-180...).
     ids = _fidelity_ids()
     assert ids, "docs/fidelity.md has no entries"
-    assert ids == [f"F-{n:03d}" for n in range(1, len(ids) + 1)]
+    assert len(set(ids)) == len(ids)
+    assert ids == sorted(ids)
 
 
 @pytest.mark.parametrize("name", ["policy-language.md", "diagnostics.md", "fidelity.md"])
