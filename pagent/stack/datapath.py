@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import socket
 import struct
 from collections.abc import Callable
@@ -50,7 +51,13 @@ from pagent.stack.connections import (
     Endpoint,
 )
 from pagent.stack.netns import STACK_MARK, ImageNamespace, NamespaceError, original_destination
-from pagent.stack.relay import HandshakeRejectedError, Leg, RelayResult, relay
+from pagent.stack.relay import (
+    HandshakeRejectedError,
+    Leg,
+    RelayResult,
+    relay,
+    release_buffers,
+)
 from pagent.stack.sockdiag import SockDiag
 from pagent.stack.stack import Stack
 from pagent.stack.tlsconfig import TlsSetupError, TlsSpec, build_spec
@@ -62,6 +69,21 @@ TRACE_EVENT = 8  # EZD1283I
 NO_RING = 202  # no key ring could be opened (§5.4)
 NO_SAF_USER = 5002  # SAFCheck: the client certificate is no SAF user's (§5.4 [DOC])
 
+
+IDLE_TRIM = 1.0  # seconds without a connection before memory is given back
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's malloc_trim, or None (another C library)."""
+    try:
+        libc = ctypes.CDLL(None)
+        trim: Callable[[int], int] = libc.malloc_trim
+    except (OSError, AttributeError):
+        return None
+    return trim
+
+
+_MALLOC_TRIM = _malloc_trim()
 
 Identify = Callable[[tuple[str, int], tuple[str, int]], tuple[owners.Owner, owners.Owner]]
 """(client endpoint, server endpoint) -> (owner of the client's end, of the listener)."""
@@ -113,6 +135,7 @@ class DataPath:
         self._listeners: list[socket.socket] = []
         self._accepting: list[asyncio.Task[None]] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        self._trim: asyncio.TimerHandle | None = None
         self._specs: dict[tuple[int, int, str, str], tuple[Effective, TlsSpec]] = {}
         self._specs_of: dict[int, TlsSpec] = {}  # the environment each live endpoint uses
         self._effective_of: Policy | None = None  # the policy _effectives are of
@@ -150,10 +173,13 @@ class DataPath:
 
     async def stop(self) -> None:
         """Stop accepting and end the connections in progress."""
-        for task in (*self._accepting, *self._tasks):
+        if self._trim is not None:
+            self._trim.cancel()
+            self._trim = None
+        accepting, self._accepting = self._accepting, []  # no trim is scheduled from now
+        for task in (*accepting, *self._tasks):
             task.cancel()
-        await asyncio.gather(*self._accepting, *self._tasks, return_exceptions=True)
-        self._accepting.clear()
+        await asyncio.gather(*accepting, *self._tasks, return_exceptions=True)
         for listener in self._listeners:
             listener.close()
         self._listeners.clear()
@@ -178,7 +204,24 @@ class DataPath:
                 continue
             task = asyncio.create_task(self._connection(sock, address))
             self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            task.add_done_callback(self._ended)
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        """A connection ended; once none is left for a moment, give memory back."""
+        self._tasks.discard(task)
+        if not self._tasks and self._trim is None and self._accepting:
+            self._trim = asyncio.get_running_loop().call_later(IDLE_TRIM, self._trim_memory)
+
+    def _trim_memory(self) -> None:
+        """Idle: drop the relay's buffer pools and return free heap to the system, so that
+        RSS after a burst falls back near where it was (issue 11 item 6)."""
+        self._trim = None
+        if self._tasks:
+            return
+        release_buffers()
+        trim = _MALLOC_TRIM
+        if trim is not None:
+            trim(0)
 
     # --- one connection -------------------------------------------------------------------
     async def _connection(self, sock: socket.socket, address: tuple[object, ...]) -> None:
