@@ -93,3 +93,29 @@ def test_a_rewritten_source_port_is_undone_in_a_real_namespace(tmp_path) -> None
         ct.close()
     finally:
         image.delete()
+
+
+def test_the_original_tuple_of_an_ipv6_connection(tmp_path) -> None:
+    if netns.available() is not None:
+        pytest.skip(str(netns.available()))
+    image = netns.ImageNamespace(netns.namespace_name("CT6", tmp_path))
+    image.create()
+    try:
+        v4 = image.listener(socket.AF_INET)
+        try:
+            listener = image.listener(socket.AF_INET6, v4.getsockname()[1])
+        except OSError:
+            pytest.skip("no IPv6 in this kernel")
+        listener.setblocking(True)
+        image.redirect_to(v4.getsockname()[1])
+        ct = image.call(conntrack.Conntrack.make)
+        client = image.call(lambda: socket.create_connection(("::1", 9443), 5))
+        accepted, peer = listener.accept()
+        here = accepted.getsockname()
+        orig = ct.original(Tuple(here[0], here[1], peer[0], peer[1]))
+        assert orig == Tuple("::1", client.getsockname()[1], "::1", 9443)
+        for sock in (accepted, client, listener, v4):
+            sock.close()
+        ct.close()
+    finally:
+        image.delete()
