@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -143,3 +144,22 @@ def test_describe_of_a_gone_process_is_unknown():
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
     assert owners.describe(child.pid) == owners.UNKNOWN
+
+
+def test_a_process_seen_outside_the_image_is_still_found_once_it_holds_the_socket(
+    diag: SockDiag,
+):
+    # The finder skips processes it saw outside the image, but never says "nobody" before
+    # it has looked at every process again: one that joined since is found.
+    finder = owners.OwnerFinder(diag, _here())
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        child = _child(CONNECT, str(port))
+        try:
+            assert child.stdout is not None
+            local = int(child.stdout.readline())
+            finder._outside[child.pid] = time.monotonic()  # as if seen outside
+            found = finder.owner_of(("127.0.0.1", local), ("127.0.0.1", port))
+        finally:
+            _end(child)
+    assert (found.pid, found.jobname) == (child.pid, "OWNTEST")
