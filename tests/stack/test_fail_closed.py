@@ -280,19 +280,21 @@ def test_a_program_that_exits_right_after_connect_is_mapped_or_refused_never_cle
     env = ["env", "_BPX_JOBNAME=USER1GET", "_BPX_USERID=USER1"]
     argv = [*image.namespace.exec_argv(), *env, "bash", "-c", EXITING]
     subprocess.run(argv, capture_output=True, timeout=60, check=True)
-    for _ in range(250):  # the stack handles the last ones after bash ended
+    for _ in range(750):  # the stack handles the last ones after bash ended
         handled = len(_mapped_ports(image)) + image.stack.connections.refused
         if handled >= 40:
             break
         threading.Event().wait(0.02)
     assert image.wire.clear == 0
-    assert len(_mapped_ports(image)) + image.stack.connections.refused == 40
+    handled = len(_mapped_ports(image)) + image.stack.connections.refused
+    assert handled == 40, image.syslog
     refusals = image.texts("TTLS Refused")
     assert len(refusals) == image.stack.connections.refused
     for text in refusals:
         assert f"..{COVERED}" in text
         assert "RULE: zCEEClientRule~1" in text
-        assert "no process of the image holds the connecting program's socket" in text
+        # Gone before the stack looked, or (rarely, once it closed) its entry already gone.
+        assert "no process of the image holds" in text or "conntrack gave no" in text, text
 
 
 def test_an_ownerless_connection_no_rule_could_cover_still_passes(image: Image) -> None:
