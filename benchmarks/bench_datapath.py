@@ -32,8 +32,13 @@ b. full handshakes per second: ``openssl s_time -connect 127.0.0.1:PORT -new -ti
    wall time of the run (s_time's own "connections/user sec" divides by the *client's* CPU
    time, and its "real seconds" are whole seconds). If s_time cannot run, a Python loop of
    fresh connections (no session reuse) is used instead, and said so;
-c. memory per open connection: ``--hold`` TLS connections opened (handshakes done) and held
-   idle; the proxy process's RSS growth (pagent serve's, stunnel's, psutil) over the count.
+c. memory per idle connection: ``--hold`` TLS connections opened (handshakes done) and held
+   idle; the proxy process's RSS growth (pagent serve's, stunnel's, psutil) over the count;
+d. memory per active connection: the same, each connection having sent 256 KiB through the
+   proxy before it is held (its buffers have been used);
+e. RSS after a burst: once the active connections of (d) closed, the proxy's settled RSS as
+   a percentage of its RSS before (c) (issue 11's target: at most 125 %);
+f. what a second identical burst adds to the RSS after the first (target: nothing).
 
 Also printed, for pagent: plain connections per second through the stack to a port no rule
 matches (a second backend job, BENCHCLR on 8080), the stack's cost per connection without TLS.
@@ -227,14 +232,18 @@ def _bulk(port: int, mib: int, cafile: str) -> None:
     print(json.dumps({"sent": writes * CHUNK, "counted": count, "seconds": elapsed}), flush=True)
 
 
-def _hold(port: int, count: int, cafile: str) -> None:
-    """Open ``count`` TLS connections, say so, hold them until stdin closes."""
+def _hold(port: int, count: int, cafile: str, send: int = 0) -> None:
+    """Open ``count`` TLS connections (each sending ``send`` bytes: an *active* one), say
+    so, hold them until stdin closes."""
     ctx = _context(cafile)
     conns: list[ssl.SSLSocket] = []
+    payload = bytes(send)
     try:
         for _ in range(count):
             sock = socket.create_connection(("127.0.0.1", port), timeout=30)
             conns.append(ctx.wrap_socket(sock))
+            if payload:
+                conns[-1].sendall(payload)
         print(json.dumps({"open": len(conns)}), flush=True)
         sys.stdin.read()
     finally:
@@ -274,7 +283,7 @@ def helper(argv: Sequence[str]) -> int:
     elif what == "--bulk":
         _bulk(int(args[0]), int(args[1]), args[2])
     elif what == "--hold":
-        _hold(int(args[0]), int(args[1]), args[2])
+        _hold(int(args[0]), int(args[1]), args[2], int(args[3]) if len(args) > 3 else 0)
     elif what == "--loop":
         _loop(int(args[0]), float(args[1]), args[2])
     elif what == "--clear":
@@ -413,36 +422,62 @@ def handshakes(side: Side, seconds: int, runs: int) -> None:
     side.notes.append("handshakes/s runs: " + ", ".join(f"{r:.0f}" for r in rates))
 
 
-def settled_rss(pid: int, timeout: float = 5.0) -> int:
-    """The RSS of ``pid`` once it stops changing (two equal readings 0.25 s apart)."""
+def settled_rss(pid: int, timeout: float = 5.0, quiet: float = 0.25) -> int:
+    """The RSS of ``pid`` once it stops changing: equal readings 0.25 s apart for ``quiet``
+    seconds (pagent gives memory back 1 s after its last connection ends)."""
     proc = psutil.Process(pid)
     last = proc.memory_info().rss
-    deadline = time.monotonic() + timeout
+    stable_since = time.monotonic()
+    deadline = stable_since + timeout
     while time.monotonic() < deadline:
         time.sleep(0.25)
         now = proc.memory_info().rss
-        if now == last:
+        if now != last:
+            last, stable_since = now, time.monotonic()
+        elif time.monotonic() - stable_since >= quiet:
             break
-        last = now
     return last
 
 
+ACTIVE_BYTES = 256 * 1024  # what each *active* held connection has sent through the proxy
+
+
+def _held(side: Side, count: int, send: int) -> int:
+    """Hold ``count`` connections (each sending ``send`` bytes); the proxy's settled RSS
+    while they are open. They are closed on return."""
+    argv = side.me("--hold", str(side.port), str(count), side.cafile, str(send))
+    with started(argv, f"{side.name} hold", ready=False) as proc:
+        line = readline(proc, 180, f"{side.name}: {count} connections")
+        if json.loads(line)["open"] != count:
+            raise BenchError(f"{side.name}: {line.strip()}")
+        return settled_rss(side.pid)
+
+
 def memory(side: Side, count: int) -> None:
-    """Figure (c): RSS growth of the proxy per held connection, KiB."""
-    warm = side.me("--hold", str(side.port), "20", side.cafile)
+    """Figures (c)-(f): RSS growth per idle and per active connection, KiB; RSS once a
+    burst of active connections has closed, against before it; what a second identical
+    burst adds, KiB."""
+    warm = side.me("--hold", str(side.port), "20", side.cafile, str(ACTIVE_BYTES))
     with started(warm, f"{side.name} warm-up connections") as proc:
         assert proc.stdin is not None
         proc.stdin.close()
         proc.wait(30)
-    before = settled_rss(side.pid)
-    argv = side.me("--hold", str(side.port), str(count), side.cafile)
-    with started(argv, f"{side.name} hold", ready=False) as proc:
-        line = readline(proc, 120, f"{side.name}: {count} connections")
-        if json.loads(line)["open"] != count:
-            raise BenchError(f"{side.name}: {line.strip()}")
-        after = settled_rss(side.pid)
-    side.results["memory"] = (after - before) / count / 1024
-    side.notes.append(f"RSS {before / 2**20:.1f} MiB -> {after / 2**20:.1f} MiB")
+    before = settled_rss(side.pid, 10, 2.0)
+    idle = _held(side, count, 0)
+    side.results["memory"] = (idle - before) / count / 1024
+    base = settled_rss(side.pid, 10, 2.0)
+    active = _held(side, count, ACTIVE_BYTES)
+    side.results["memory_active"] = (active - base) / count / 1024
+    after = settled_rss(side.pid, 10, 2.0)
+    side.results["rss_after"] = 100.0 * after / before
+    _held(side, count, ACTIVE_BYTES)
+    second = settled_rss(side.pid, 10, 2.0)
+    side.results["second_burst"] = (second - after) / 1024
+    side.notes.append(
+        f"RSS {before / 2**20:.1f} MiB; {count} idle {idle / 2**20:.1f} MiB; "
+        f"{count} active ({ACTIVE_BYTES // 1024} KiB each) {active / 2**20:.1f} MiB; "
+        f"after the burst {after / 2**20:.1f} MiB; after a second one {second / 2**20:.1f} MiB"
+    )
 
 
 def clear_rate(side: Side, seconds: int) -> None:
@@ -593,7 +628,10 @@ def wait_tls(port: int, cafile: str, timeout: float) -> None:
 FIGURES = (
     ("bulk", "bulk throughput, 1 connection", "MiB/s", "higher is better"),
     ("handshakes", "full handshakes", "per s", "higher is better"),
-    ("memory", "memory per open connection", "KiB", "lower is better"),
+    ("memory", "memory per idle connection", "KiB", "lower is better"),
+    ("memory_active", "memory per active connection", "KiB", "lower is better"),
+    ("rss_after", "RSS after a burst, % of before", "%", "target <= 125"),
+    ("second_burst", "RSS a second burst adds", "KiB", "target ~0"),
 )
 
 

@@ -144,6 +144,12 @@ from typing import Final, Literal, cast, get_args
 # DISPLAY.NETSTAT.TTLS.CONN_SECLEVEL, DISPLAY.NETSTAT.TTLS.CONNID and
 # DISPLAY.NETSTAT.TTLS.FIELD (the DETAIL lines).
 #
+# Fail closed (issue 11, docs/fidelity.md F-180): a connection whose owner cannot be
+# established, and which a rule naming a job or user could cover, is reset. z/OS always
+# knows a socket's owner, so these lines are pagent's own: PAGENT.LOG.TTLS.REFUSED (the
+# syslogd record), its reasons PAGENT.LOG.TTLS.OWNER_GONE and PAGENT.LOG.TTLS.NO_TUPLE, and
+# the NETSTAT TTLS count DISPLAY.NETSTAT.TTLS.REFUSED.
+#
 # RACF (issue 5): RACDCERT, PERMIT, SETROPTS and CONNECT answers, all DISPLAY.RACF.* (the real
 # IRRD/IKJ IDs are part of the text). The LISTRING table is the workshop's (§0.1) in the RACF
 # manual's columns. Everything else is UNV, written from memory of the RACF Command Language
@@ -408,6 +414,11 @@ _ENTRIES: Final[tuple[Message, ...]] = (
     ),
     _M("DISPLAY.NETSTAT.TTLS.CONNID", "CONNID: {connid:08X}", "UNV §4.2 (field names)"),
     _M("DISPLAY.NETSTAT.TTLS.FIELD", "  {name:<17}{value}", "UNV §4.2 (field names)"),
+    _M(
+        "DISPLAY.NETSTAT.TTLS.REFUSED",
+        "{refused} CONNECTIONS REFUSED: OWNER UNKNOWN",
+        "UNV §4.2 (pagent's own, issue 11)",
+    ),
     _M("DISPLAY.NETSTAT.RECORDS", "{shown} OF {total} RECORDS DISPLAYED", "OBS §4.2"),
     _M("DISPLAY.NETSTAT.END", "END OF THE REPORT", "OBS §4.2"),
     _M("DISPLAY.NETSTAT.CONFIG.TCP_HEADING", "TCP Configuration Table:", "DOC §4.3"),
@@ -523,6 +534,26 @@ _ENTRIES: Final[tuple[Message, ...]] = (
         "   JOBNAME: {jobname} RULE: {rule}\n"
         "   USERID: {userid} GRPID: {grpid:08X} ENVID: {envid:08X} CONNID: {connid:08X}",
         "OBS §5.3",
+    ),
+    # pagent's own: a connection reset because its owner, on which a rule depends, is unknown
+    # (issue 11, fail closed). z/OS always knows a socket's owner and has no such message.
+    _M(
+        "PAGENT.LOG.TTLS.REFUSED",
+        "TTLS Refused CONNID: {connid:08X} LOCAL: {local_ip}..{local_port}"
+        " REMOTE: {remote_ip}..{remote_port} TYPE: {type} RULE: {rule}"
+        " REASON: {reason}; reset, as the rule names a job or user",
+        "UNV §5.3 (NOT FOUND: pagent's own, issue 11)",
+        "E",
+    ),
+    _M(
+        "PAGENT.LOG.TTLS.OWNER_GONE",
+        "no process of the image holds {socket} (it ended or closed it before the stack looked)",
+        "UNV §5.3 (NOT FOUND: pagent's own, issue 11)",
+    ),
+    _M(
+        "PAGENT.LOG.TTLS.NO_TUPLE",
+        "conntrack gave no original addresses for it ({error})",
+        "UNV §5.3 (NOT FOUND: pagent's own, issue 11)",
     ),
     # --- MVS (§2.1, §1.3, §7.3) --------------------------------------------------------------
     _M("IEE305I", "{verb:<8} COMMAND INVALID", "OBS §2.1"),

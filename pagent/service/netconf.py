@@ -1,4 +1,5 @@
-"""``etc/system.conf`` (SYSNAME, STACK, DATAPATH, HOSTNAME), and the rootless re-execution.
+"""``etc/system.conf`` (SYSNAME, STACK, DATAPATH, HOSTNAME, ADDRESS), and the rootless
+re-execution.
 
 Kept apart from :mod:`pagent.service.system` and :mod:`pagent.service.network` so that
 ``pagent serve`` can read it before it imports the service (it decides first whether to
@@ -7,6 +8,7 @@ re-execute itself rootless), and ``pagent job`` without importing the service at
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
 import subprocess
@@ -48,16 +50,18 @@ MODES = ("AUTO", "ON", "OFF", "ROOTLESS")
 
 @dataclass(frozen=True, slots=True)
 class NetworkConf:
-    """The DATAPATH and HOSTNAME statements of system.conf."""
+    """The DATAPATH, HOSTNAME and ADDRESS statements of system.conf."""
 
     mode: str = "AUTO"
     hostnames: tuple[str, ...] = ()
+    address: str = "127.0.0.1"  # the image's home address in its namespace (ADDRESS)
 
 
 def read_network_conf(path: Path) -> tuple[NetworkConf, list[str]]:
     """The network statements of system.conf, and one error line per bad statement."""
     mode = "AUTO"
     hostnames: list[str] = []
+    address = "127.0.0.1"
     errors: list[str] = []
     for number, words in statements(path):
         key = words[0].upper()
@@ -68,7 +72,15 @@ def read_network_conf(path: Path) -> tuple[NetworkConf, list[str]]:
             mode = words[1].upper()
         elif key == "HOSTNAME":
             hostnames += [w.lower() for w in words[1:]]
-    return NetworkConf(mode, tuple(hostnames)), errors
+        elif key == "ADDRESS":
+            try:
+                address = str(ipaddress.ip_address(words[1])) if len(words) == 2 else ""
+            except ValueError:
+                address = ""
+            if not address:
+                errors.append(f"{path}:{number}: ADDRESS takes one IP address (192.168.17.201)")
+                address = "127.0.0.1"
+    return NetworkConf(mode, tuple(hostnames), address), errors
 
 
 OWN_NAMESPACE_ENV = "PAGENT_OWN_NETNS"  # set by the re-exec under unshare (rootless mode)

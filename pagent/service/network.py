@@ -80,9 +80,11 @@ class ImageNetwork:
             return f"data path off: {reason}"
         assert self.stack is not None
         namespace = (
-            OwnNamespace(self.name, self.conf.hostnames, hosts_file=self.hosts_file)
+            OwnNamespace(
+                self.name, self.conf.hostnames, self.conf.address, hosts_file=self.hosts_file
+            )
             if own
-            else ImageNamespace(self.name, self.conf.hostnames)
+            else ImageNamespace(self.name, self.conf.hostnames, self.conf.address)
         )
         try:
             namespace.create()

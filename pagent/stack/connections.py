@@ -101,6 +101,7 @@ class ConnectionTable:
     """The live endpoints of one stack, and its group and environment IDs."""
 
     endpoints: dict[int, Endpoint] = field(default_factory=dict)
+    refused: int = 0  # connections reset because their owner was unknown (issue 11)
     _connids: Iterator[int] = field(default_factory=lambda: itertools.count(FIRST_CONNID))
     _ids: dict[tuple[str, int], tuple[int, Statement]] = field(default_factory=dict)
     _counters: dict[str, Iterator[int]] = field(default_factory=dict)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import socket
 import struct
 from collections.abc import Callable
@@ -38,7 +39,7 @@ from pagent.policy.matching import Connection
 from pagent.policy.policy import Policy
 from pagent.policy.statements import TTLSRule
 from pagent.saf.material import KeyringResolver, RingError, RingMaterial
-from pagent.stack import owners
+from pagent.stack import conntrack, owners
 from pagent.stack.connections import (
     ENABLED,
     FAILED,
@@ -49,8 +50,14 @@ from pagent.stack.connections import (
     SECURE,
     Endpoint,
 )
-from pagent.stack.netns import ImageNamespace, original_destination
-from pagent.stack.relay import HandshakeRejectedError, Leg, RelayResult, relay
+from pagent.stack.netns import STACK_MARK, ImageNamespace, NamespaceError, original_destination
+from pagent.stack.relay import (
+    HandshakeRejectedError,
+    Leg,
+    RelayResult,
+    relay,
+    release_buffers,
+)
 from pagent.stack.sockdiag import SockDiag
 from pagent.stack.stack import Stack
 from pagent.stack.tlsconfig import TlsSetupError, TlsSpec, build_spec
@@ -71,6 +78,21 @@ def writes_handshake_event(trace: int) -> bool:
     """Whether a completed handshake writes EZD1283I "Initial Handshake" at this Trace."""
     return bool(trace & HANDSHAKE_EVENT_BITS)
 
+
+IDLE_TRIM = 1.0  # seconds without a connection before memory is given back
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's malloc_trim, or None (another C library)."""
+    try:
+        libc = ctypes.CDLL(None)
+        trim: Callable[[int], int] = libc.malloc_trim
+    except (OSError, AttributeError):
+        return None
+    return trim
+
+
+_MALLOC_TRIM = _malloc_trim()
 
 Identify = Callable[[tuple[str, int], tuple[str, int]], tuple[owners.Owner, owners.Owner]]
 """(client endpoint, server endpoint) -> (owner of the client's end, of the listener)."""
@@ -122,12 +144,14 @@ class DataPath:
         self._listeners: list[socket.socket] = []
         self._accepting: list[asyncio.Task[None]] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        self._trim: asyncio.TimerHandle | None = None
         self._specs: dict[tuple[int, int, str, str], tuple[Effective, TlsSpec]] = {}
         self._specs_of: dict[int, TlsSpec] = {}  # the environment each live endpoint uses
         self._effective_of: Policy | None = None  # the policy _effectives are of
         self._effectives: dict[int, Effective] = {}
         self._ns_inode = 0
         self._diag: SockDiag | None = None
+        self._conntrack: conntrack.Conntrack | None = None
         self._finder: owners.OwnerFinder | None = None
         self._identify = identify or self._owners
         self.cert_user = cert_user  # ClientAuthType SAFCheck: certificate -> SAF user id
@@ -146,6 +170,11 @@ class DataPath:
         self.namespace.redirect_to(port)
         self._ns_inode = self.namespace.inode()
         self._diag = self.namespace.call(SockDiag.make)
+        self._conntrack = self.namespace.call(conntrack.Conntrack.make)
+        why = conntrack.probe(self._conntrack)
+        if why is not None:
+            await self.stop()
+            raise NamespaceError(f"the data path needs conntrack over netlink: {why}")
         self._finder = owners.OwnerFinder(self._diag, self._ns_inode)
         for listener in self._listeners:
             self._accepting.append(asyncio.create_task(self._accept(listener)))
@@ -153,16 +182,22 @@ class DataPath:
 
     async def stop(self) -> None:
         """Stop accepting and end the connections in progress."""
-        for task in (*self._accepting, *self._tasks):
+        if self._trim is not None:
+            self._trim.cancel()
+            self._trim = None
+        accepting, self._accepting = self._accepting, []  # no trim is scheduled from now
+        for task in (*accepting, *self._tasks):
             task.cancel()
-        await asyncio.gather(*self._accepting, *self._tasks, return_exceptions=True)
-        self._accepting.clear()
+        await asyncio.gather(*accepting, *self._tasks, return_exceptions=True)
         for listener in self._listeners:
             listener.close()
         self._listeners.clear()
         if self._diag is not None:
             self._diag.close()
             self._diag = None
+        if self._conntrack is not None:
+            self._conntrack.close()
+            self._conntrack = None
 
     def forget_environments(self) -> None:
         """Key rings changed (RACDCERT): build TLS environments afresh for new connections."""
@@ -178,7 +213,24 @@ class DataPath:
                 continue
             task = asyncio.create_task(self._connection(sock, address))
             self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            task.add_done_callback(self._ended)
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        """A connection ended; once none is left for a moment, give memory back."""
+        self._tasks.discard(task)
+        if not self._tasks and self._trim is None and self._accepting:
+            self._trim = asyncio.get_running_loop().call_later(IDLE_TRIM, self._trim_memory)
+
+    def _trim_memory(self) -> None:
+        """Idle: drop the relay's buffer pools and return free heap to the system, so that
+        RSS after a burst falls back near where it was (issue 11 item 6)."""
+        self._trim = None
+        if self._tasks:
+            return
+        release_buffers()
+        trim = _MALLOC_TRIM
+        if trim is not None:
+            trim(0)
 
     # --- one connection -------------------------------------------------------------------
     async def _connection(self, sock: socket.socket, address: tuple[object, ...]) -> None:
@@ -189,25 +241,30 @@ class DataPath:
             sock.setblocking(False)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             dst_ip, dst_port = original_destination(sock)
-            src_ip, src_port = _plain(str(address[0])), int(str(address[1]))
+            peer = (_plain(str(address[0])), int(str(address[1])))
+            # The program's own address and port, not the ones the redirect produced.
+            client, no_tuple = self._origin(sock, peer, (dst_ip, dst_port))
+            src_ip, src_port = client
             # A few netlink round trips and /proc reads, mostly from caches: cheaper inline
             # than a trip to a worker thread (benchmarks/bench_datapath.py).
-            client_owner, server_owner = self._identify((src_ip, src_port), (dst_ip, dst_port))
-            pair = _Pair(
-                self._map(
-                    Connection(
-                        "outbound",
-                        src_ip,
-                        src_port,
-                        dst_ip,
-                        dst_port,
-                        client_owner.jobname,
-                        client_owner.userid,
-                    ),
-                    client_owner.pid,
-                ),
-                None,
+            client_owner, server_owner = self._identify(client, (dst_ip, dst_port))
+            if no_tuple:  # the peer's port may be a rewritten one: whoever holds it is not
+                client_owner = owners.UNKNOWN  # the program (issue 11)
+            outbound = Connection(
+                "outbound",
+                src_ip,
+                src_port,
+                dst_ip,
+                dst_port,
+                client_owner.jobname,
+                client_owner.userid,
             )
+            if not client_owner.pid and self._refused(
+                outbound, no_tuple or _gone("the connecting program's socket")
+            ):
+                _reset(sock)
+                return
+            pair = _Pair(self._map(outbound, client_owner.pid), None)
             family = socket.AF_INET6 if ":" in dst_ip else socket.AF_INET
             upstream = self.namespace.outbound(family)
             try:
@@ -215,24 +272,24 @@ class DataPath:
             except (OSError, TimeoutError):
                 _reset(sock)  # the redirect already accepted: a reset is the refusal
                 return
-            if server_owner.pid:
-                pair.server = self._map(
-                    Connection(
-                        "inbound",
-                        dst_ip,
-                        dst_port,
-                        src_ip,
-                        src_port,
-                        server_owner.jobname,
-                        server_owner.userid,
-                    ),
-                    server_owner.pid,
-                )
-                pair.server.peer = pair.client.connid
-                pair.client.peer = pair.server.connid
-            for endpoint in (pair.client, pair.server):
-                if endpoint is not None:
-                    self._announce(endpoint)
+            inbound = Connection(
+                "inbound",
+                dst_ip,
+                dst_port,
+                src_ip,
+                src_port,
+                server_owner.jobname,
+                server_owner.userid,
+            )
+            if not server_owner.pid and self._refused(inbound, _gone("the listening socket")):
+                _reset(sock)
+                _reset(upstream)
+                return
+            pair.server = self._map(inbound, server_owner.pid)
+            pair.server.peer = pair.client.connid
+            pair.client.peer = pair.server.connid
+            self._announce(pair.client)
+            self._announce(pair.server)
             await self._pump(sock, upstream, pair)
         except asyncio.CancelledError:
             _reset(sock)
@@ -242,15 +299,64 @@ class DataPath:
         except Exception as exc:  # noqa: BLE001 - one connection's failure never stops the stack
             if pair is not None:
                 self._failed(pair.client, 3, f"internal error: {exc}")
+            _reset(sock)  # never a half-handled connection left open: fail closed
+            if upstream is not None:
+                _reset(upstream)
         finally:
             for s in (sock, upstream):
                 if s is not None and s.fileno() >= 0:
                     s.close()
             if pair is not None:
-                for endpoint in (pair.client, pair.server):
-                    if endpoint is not None:
-                        self.stack.connections.remove(endpoint.connid)
-                        self._specs_of.pop(endpoint.connid, None)
+                for ended in (pair.client, pair.server):
+                    if ended is not None:
+                        self.stack.connections.remove(ended.connid)
+                        self._specs_of.pop(ended.connid, None)
+
+    def _origin(
+        self, sock: socket.socket, peer: tuple[str, int], dst: tuple[str, int]
+    ) -> tuple[tuple[str, int], str]:
+        """The connecting program's own address and port, and '' (or why they are unknown).
+
+        conntrack's entry for the accepted connection, found by its reply tuple, holds
+        the program's original source: the port ``accept()`` gives may have been rewritten
+        to avoid a clash (pagent.stack.conntrack, docs/datapath.md).
+        """
+        ct = self._conntrack
+        if ct is None:
+            return peer, format_message("PAGENT.LOG.TTLS.NO_TUPLE", error="no conntrack socket")
+        local_ip, local_port = sock.getsockname()[:2]
+        reply = conntrack.Tuple(_plain(str(local_ip)), int(local_port), peer[0], peer[1])
+        try:
+            orig = ct.original(reply)
+        except conntrack.ConntrackError as exc:
+            return peer, format_message("PAGENT.LOG.TTLS.NO_TUPLE", error=exc.strerror or exc)
+        if (_plain(orig.dst), orig.dport) != dst:
+            error = f"its entry goes to {orig.dst}..{orig.dport}, not {dst[0]}..{dst[1]}"
+            return peer, format_message("PAGENT.LOG.TTLS.NO_TUPLE", error=error)
+        return (_plain(orig.src), orig.sport), ""
+
+    def _refused(self, conn: Connection, reason: str) -> bool:
+        """Fail closed: True (and the refusal logged and counted) when a rule could cover
+        this connection, whose owner is unknown, if its owner were known (issue 11)."""
+        rule = self.stack.owner_could_decide(conn)
+        if rule is None:
+            return False
+        table = self.stack.connections
+        table.refused += 1
+        text = format_message(
+            "PAGENT.LOG.TTLS.REFUSED",
+            connid=table.next_connid(),
+            local_ip=conn.local_ip,
+            local_port=conn.local_port,
+            remote_ip=conn.remote_ip,
+            remote_port=conn.remote_port,
+            type="InBound" if conn.direction == "inbound" else "OutBound",
+            rule=rule.name or "",
+            reason=reason,
+        )
+        stamp = self.clock().strftime("%H:%M:%S")
+        self.log("daemon", "err", f"{stamp} {self.stack.name:<8} {text}")
+        return True
 
     def _owners(
         self, client: tuple[str, int], server: tuple[str, int]
@@ -259,7 +365,7 @@ class DataPath:
         finder = self._finder
         if finder is None:
             return owners.UNKNOWN, owners.UNKNOWN
-        return finder.owner_of(client, server), finder.owner_of(server, client)
+        return finder.owner_of(client, server), finder.owner_of(server, client, listening=True)
 
     def _map(self, conn: Connection, pid: int) -> Endpoint:
         """Map one endpoint to the installed policy and register it (§4.6)."""
@@ -476,10 +582,21 @@ class _Events:
         del result
 
 
+def _gone(what: str) -> str:
+    return format_message("PAGENT.LOG.TTLS.OWNER_GONE", socket=what)
+
+
 def _tcp_pair() -> tuple[socket.socket, socket.socket]:
-    """Two connected loopback TCP sockets of the service's own namespace, non-blocking."""
+    """Two connected loopback TCP sockets of the service's own namespace, non-blocking.
+
+    The connecting one carries the stack's mark: a rootless service's own namespace is
+    the image, whose redirect would otherwise take this connection too.
+    """
     with socket.create_server(("127.0.0.1", 0)) as listener:
-        one = socket.create_connection(listener.getsockname())
+        one = socket.socket()
+        with contextlib.suppress(OSError):  # no CAP_NET_ADMIN: not the image's namespace
+            one.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, STACK_MARK)
+        one.connect(listener.getsockname())
         other, _address = listener.accept()
     for sock in (one, other):
         sock.setblocking(False)

@@ -192,11 +192,18 @@ def netstat_ttls(
     release: str,
     tcpipname: str,
     endpoints: Sequence[Endpoint] = (),
+    refused: int = 0,
 ) -> list[str]:
-    """D TCPIP,tcpname,NETSTAT,TTLS: the live connections mapped to an AT-TLS rule."""
+    """D TCPIP,tcpname,NETSTAT,TTLS: the live connections mapped to an AT-TLS rule.
+
+    ``refused`` counts the connections reset because their owner was unknown and a rule
+    naming a job or user could have covered them (issue 11); shown when there are any.
+    """
     report = [format_message("DISPLAY.NETSTAT.TTLS.CONN_HEADING")]
     for endpoint in endpoints:
         report += _summary(endpoint)
+    if refused:
+        report.append(format_message("DISPLAY.NETSTAT.TTLS.REFUSED", refused=refused))
     return _netstat(number, release, tcpipname, [*report, *_records(len(endpoints))])
 
 

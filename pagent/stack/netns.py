@@ -21,6 +21,7 @@ from __future__ import annotations
 import collections
 import ctypes
 import hashlib
+import ipaddress
 import os
 import queue
 import shutil
@@ -41,7 +42,7 @@ CLONE_NEWNET = 0x40000000
 SO_ORIGINAL_DST = 80  # linux/netfilter_ipv4.h; IP6T_SO_ORIGINAL_DST is 80 too
 SPARE_LOW, SPARE_HIGH = 16, 64  # spare onward sockets: refill below LOW, up to HIGH
 STACK_MARK = 0x5041  # 'PA': the stack's own connections are not redirected again
-IMAGE_ADDRESS = "127.0.0.1"  # the image's home address inside its namespace
+DEFAULT_ADDRESS = "127.0.0.1"  # the image's home address when system.conf names none
 
 
 class NamespaceError(RuntimeError):
@@ -65,21 +66,54 @@ def available() -> str | None:
 
 
 def nft_rules(port: int) -> str:
-    """The namespace's nftables ruleset: every new TCP connection goes to ``port``."""
-    chain = (
+    """The namespace's nftables ruleset: every new TCP connection goes to ``port``.
+
+    * ``raw``: the stack's own connections (mark 0x5041, both ways: the accepting end
+      takes the mark of the SYN, ``tcp_fwmark_accept``) are not tracked at all. A tracked
+      one leaves an entry behind when it ends, and a program's new connection with the
+      same addresses and ports would take that entry over, without its NAT: it would
+      reach the server directly, in clear (issue 11).
+    * ``output`` (nat): every other new TCP connection is redirected to the stack.
+    * ``guard``: a program's connection attempt that escaped the redirect all the same
+      (a SYN of an entry with no NAT) is reset, never let through: fail closed.
+    """
+    chains = (
+        "  chain raw {\n"
+        "    type filter hook output priority -300; policy accept;\n"
+        f"    meta mark {STACK_MARK:#x} notrack\n"
+        "  }\n"
         "  chain output {\n"
         "    type nat hook output priority -100; policy accept;\n"
-        f"    meta mark {STACK_MARK:#x} return\n"
+        f"    meta mark {STACK_MARK:#x} return            # the stack's own connections\n"
         f"    tcp dport {port} return\n"
         f"    meta l4proto tcp redirect to :{port}\n"
         "  }\n"
+        "  chain guard {\n"
+        "    type filter hook output priority 0; policy accept;\n"
+        f"    meta mark {STACK_MARK:#x} return\n"
+        f"    tcp dport {port} return\n"
+        "    tcp flags & (syn | ack) == syn ct status & dnat == 0 reject with tcp reset\n"
+        "  }\n"
     )
-    return f"table ip pagent {{\n{chain}}}\ntable ip6 pagent {{\n{chain}}}\n"
+    return f"table ip pagent {{\n{chains}}}\ntable ip6 pagent {{\n{chains}}}\n"
 
 
-def hosts_text(hostnames: tuple[str, ...]) -> str:
-    """The image's /etc/hosts: its host names on the loopback address."""
-    return f"127.0.0.1\tlocalhost {' '.join(hostnames)}\n::1\tlocalhost ip6-localhost\n"
+def hosts_text(hostnames: tuple[str, ...], address: str = DEFAULT_ADDRESS) -> str:
+    """The image's /etc/hosts: its host names on its home address (issue 11: the
+    workshop's 192.168.17.201), localhost on the loopback addresses."""
+    names = " ".join(hostnames)
+    if address == DEFAULT_ADDRESS:
+        return f"127.0.0.1\tlocalhost {names}\n::1\tlocalhost ip6-localhost\n"
+    return f"{address}\t{names}\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n"
+
+
+def _home_address(exec_argv: list[str], address: str) -> None:
+    """Give the namespace's loopback interface the image's home address (a /32 of its own:
+    the address exists only inside the image, so traffic to it never leaves the machine)."""
+    if ipaddress.ip_address(address).is_loopback:
+        return  # 127.0.0.0/8 and ::1 are on lo already
+    prefix = 32 if ipaddress.ip_address(address).version == 4 else 128
+    _run(*exec_argv, "ip", "addr", "add", f"{address}/{prefix}", "dev", "lo")
 
 
 def netns_exec(name: str) -> list[str]:
@@ -103,9 +137,12 @@ def _libc_setns(fd: int) -> None:
 class ImageNamespace:
     """One image's network namespace, its redirect rule, and a thread that lives in it."""
 
-    def __init__(self, name: str, hostnames: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, name: str, hostnames: tuple[str, ...] = (), address: str = DEFAULT_ADDRESS
+    ) -> None:
         self.name = name
         self.hostnames = hostnames
+        self.address = address
         self.port = 0
         self._jobs: queue.SimpleQueue[tuple[Callable[[], object], Future[object]] | None] = (
             queue.SimpleQueue()
@@ -126,10 +163,11 @@ class ImageNamespace:
             self.delete()
         _run("ip", "netns", "add", self.name)
         _run(*self.exec_argv(), "ip", "link", "set", "lo", "up")
+        _home_address(self.exec_argv(), self.address)
         if self.hostnames:
             etc = ETC_NETNS / self.name
             etc.mkdir(parents=True, exist_ok=True)
-            (etc / "hosts").write_text(hosts_text(self.hostnames), "ascii")
+            (etc / "hosts").write_text(hosts_text(self.hostnames, self.address), "ascii")
         self._thread = threading.Thread(target=self._serve, name=f"netns-{self.name}", daemon=True)
         self._thread.start()
         self.call(lambda: None)  # up, and in the namespace
@@ -137,6 +175,8 @@ class ImageNamespace:
     def redirect_to(self, port: int) -> None:
         """Install the redirect of every TCP connection to the stack's ``port``."""
         self.port = port
+        # The server end of a stack's connection carries its mark too (see nft_rules).
+        _run(*self.exec_argv(), "sysctl", "-q", "-w", "net.ipv4.tcp_fwmark_accept=1")
         _run(*self.exec_argv(), "nft", "-f", "-", stdin=nft_rules(port))
 
     def delete(self) -> None:
@@ -246,16 +286,24 @@ class OwnNamespace(ImageNamespace):
     a hosts file bind-mounted over /etc/hosts in the service's own mount namespace.
     """
 
-    def __init__(self, name: str, hostnames: tuple[str, ...] = (), *, hosts_file: Path) -> None:
-        super().__init__(name, hostnames)
+    def __init__(
+        self,
+        name: str,
+        hostnames: tuple[str, ...] = (),
+        address: str = DEFAULT_ADDRESS,
+        *,
+        hosts_file: Path,
+    ) -> None:
+        super().__init__(name, hostnames, address)
         self.hosts_file = hosts_file
 
     def create(self) -> None:
         """Bring loopback up and give the image its host names."""
         _run(*self.exec_argv(), "ip", "link", "set", "lo", "up")
+        _home_address(self.exec_argv(), self.address)
         if self.hostnames:
             self.hosts_file.parent.mkdir(parents=True, exist_ok=True)
-            self.hosts_file.write_text(hosts_text(self.hostnames), "ascii")
+            self.hosts_file.write_text(hosts_text(self.hostnames, self.address), "ascii")
             libc = ctypes.CDLL(None, use_errno=True)
             source, target = str(self.hosts_file).encode(), b"/etc/hosts"
             if libc.mount(source, target, None, MS_BIND, None) != 0:

@@ -34,22 +34,38 @@ class Owner:
     userid: str
 
 
-UNKNOWN = Owner(0, "", "")  # the process ended before the stack looked
+UNKNOWN = Owner(0, "", "")  # no process of the image holds the socket (any more)
 
 
-def pids_in_namespace(ns_inode: int) -> list[int]:
-    """The processes whose network namespace is the image's."""
+def pids_in_namespace(ns_inode: int, outside: dict[int, float] | None = None) -> list[int]:
+    """The processes whose network namespace is the image's.
+
+    ``outside`` remembers the processes found outside it (pid -> when, monotonic): they
+    are not looked at again for OUTSIDE_FOR seconds. Each look is a stat of
+    /proc/PID/ns/net, about 5 ms for a whole machine's processes, and every new program of
+    the image makes the finder list them again; so only new processes are looked at (the
+    finder looks at all of them before it says that nobody holds a socket).
+    """
     pids: list[int] = []
     me = str(os.getpid())  # a rootless stack runs in the image itself: not a job of it
+    now = time.monotonic()
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit() or entry.name == me:
             continue
+        pid = int(entry.name)
+        if outside is not None and now - outside.get(pid, -OUTSIDE_FOR) < OUTSIDE_FOR:
+            continue
         try:
-            if os.stat(f"/proc/{entry.name}/ns/net").st_ino == ns_inode:
-                pids.append(int(entry.name))
+            if os.stat(f"/proc/{pid}/ns/net").st_ino == ns_inode:
+                pids.append(pid)
+            elif outside is not None:
+                outside[pid] = now
         except OSError:
             continue
     return pids
+
+
+OUTSIDE_FOR = 2.0  # seconds a process found outside the image is not looked at again
 
 
 def _environ(pid: int) -> dict[str, str]:
@@ -121,6 +137,7 @@ class OwnerFinder:
         self._pids: list[int] = []
         self._listeners: dict[int, int] = {}
         self._described: dict[int, tuple[float, Owner]] = {}
+        self._outside: dict[int, float] = {}  # pids found outside the image, and when
 
     def _pid_of(self, inode: int, listening: bool) -> int | None:
         if (
@@ -132,8 +149,16 @@ class OwnerFinder:
         target = f"socket:[{inode}]"
         pid = next((p for p in self._pids if _holds(p, target)), None)
         if pid is None:
-            self._pids = pids_in_namespace(self._ns_inode)
+            if len(self._outside) >= self.KEEP:
+                self._outside.clear()
+            self._pids = pids_in_namespace(self._ns_inode, self._outside)
             pid = next((p for p in self._pids if _holds(p, target)), None)
+            if pid is None and self._outside:
+                # A process seen outside may have entered the image since (``ip netns
+                # exec`` forks first, then joins): look at every one before giving up.
+                self._outside.clear()
+                self._pids = pids_in_namespace(self._ns_inode, self._outside)
+                pid = next((p for p in self._pids if _holds(p, target)), None)
         if pid is not None and listening:
             if len(self._listeners) >= self.KEEP:
                 self._listeners.clear()
@@ -154,12 +179,20 @@ class OwnerFinder:
         self._described[pid] = (now, described)
         return described
 
-    def owner_of(self, local: tuple[str, int], remote: tuple[str, int]) -> Owner:
-        """The owner of socket local->remote, or of the one listening on ``local``."""
+    def owner_of(
+        self, local: tuple[str, int], remote: tuple[str, int], *, listening: bool = False
+    ) -> Owner:
+        """The owner of socket local->remote, or with ``listening`` of the one listening on
+        ``local``; UNKNOWN when no process of the image holds it.
+
+        The kernel answers an exact lookup with the connected socket, or failing that with
+        a listener on the local port, so the kind of socket found is checked: a listener
+        is never the owner of a program's connection, nor a connection of a listener. A
+        socket that no process holds any more (its program ended or closed it) has no
+        owner: its uid alone says nothing of the job name or of ``_BPX_USERID``.
+        """
         found = self._diag.find(local, remote)
-        if found is None:
+        if found is None or found.listening != listening or not found.inode:
             return UNKNOWN
         pid = self._pid_of(found.inode, found.listening)
-        described = self._describe(pid) if pid is not None else UNKNOWN
-        # Gone already: the socket's uid is all there is.
-        return described if described.pid else Owner(0, "", user_name(found.uid))
+        return self._describe(pid) if pid is not None else UNKNOWN

@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import socket
 import ssl
 import struct
+import termios
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -42,6 +44,7 @@ __all__ = [
     "RelayEvents",
     "RelayResult",
     "relay",
+    "release_buffers",
 ]
 
 CHUNK = 256 * 1024
@@ -53,6 +56,7 @@ CHUNK = 256 * 1024
 # waits. That matters: SSLObject.unwrap() (sending our close_notify) reads the incoming BIO,
 # and OpenSSL fails on, and drops, application data it finds there after close_notify.
 _SLACK = 32 * 1024
+_RECORD = 16 * 1024 + 2048 + 5  # the largest TLS record on the wire (RFC 8446 §5.2)
 _DRAIN_READS = 64  # at most this many reads of leftovers before a clean close
 _POOL_MAX = 32  # idle buffers kept for reuse; an idle connection holds none
 
@@ -77,9 +81,43 @@ class _Pool:
         if len(self._free) < _POOL_MAX:
             self._free.append(buffer)
 
+    def clear(self) -> None:
+        self._free.clear()
+
+
+SMALL = 16 * 1024
+"""Bytes read at a time when the socket holds little (an EOF, an alert, a short request)."""
+
+TINY = 1024
+"""At most this much waiting (an EOF, an alert, a keystroke): the small buffers do. More
+takes the big ones, so that a bulk transfer is never read a small buffer at a time."""
+
+TLS_IO = 32 * 1024
+"""TLS bytes read from a socket, or plaintext encrypted, at a time. A memory BIO keeps the
+largest size it ever held for the life of the connection, so this bounds what each
+secured connection keeps once it has moved data (issue 11: 130 KiB per active connection
+with CHUNK-sized BIO traffic, against stunnel's 32 KiB)."""
 
 _PLAIN = _Pool(CHUNK + _SLACK)  # plaintext between the two ends
-_RAW = _Pool(CHUNK)  # TLS records from a socket
+_RAW = _Pool(TLS_IO)  # TLS records from a socket
+_SMALL_PLAIN = _Pool(SMALL + _SLACK)  # the same, when little is waiting: a burst of closes
+_SMALL_RAW = _Pool(SMALL)  # costs small buffers, not CHUNK-sized ones (issue 11 item 6)
+
+
+def _waiting(sock: socket.socket) -> int:
+    """Bytes waiting in a socket's receive queue (FIONREAD); CHUNK when it cannot say."""
+    try:
+        raw = fcntl.ioctl(sock.fileno(), termios.FIONREAD, b"\0\0\0\0")
+    except OSError:
+        return CHUNK
+    return int(struct.unpack("i", raw)[0])
+
+
+def release_buffers() -> None:
+    """Drop the idle buffers of the pools (the data path calls this once it is idle, so
+    that the memory of a burst goes back to the system: issue 11 item 6)."""
+    for pool in (_PLAIN, _RAW, _SMALL_PLAIN, _SMALL_RAW):
+        pool.clear()
 
 
 async def _readable(loop: asyncio.AbstractEventLoop, sock: socket.socket) -> None:
@@ -226,6 +264,10 @@ class _End:
         """Wait until a read would not wait."""
         await _readable(self.loop, self.sock)
 
+    def little_waiting(self) -> bool:
+        """Whether the next read is small (an EOF, a short message): a small buffer will do."""
+        return _waiting(self.sock) <= TINY
+
     async def read_into(self, out: memoryview) -> int:
         """Application bytes into ``out``; 0 at EOF."""
         try:
@@ -280,17 +322,36 @@ class _TlsEnd(_End):
         self.tls_eof = False
         self.shut = False
 
-    async def _fill(self) -> None:
-        """Socket -> incoming BIO (at most CHUNK bytes; see _SLACK)."""
+    async def _fill(self, limit: int = TLS_IO) -> None:
+        """Socket -> incoming BIO (at most ``limit`` bytes; see _SLACK)."""
         await _readable(self.loop, self.sock)  # no buffer is held while waiting
-        raw = _RAW.take()
+        pool = _SMALL_RAW if limit <= SMALL or _waiting(self.sock) <= SMALL else _RAW
+        raw = pool.take()
         try:
-            n = await self.loop.sock_recv_into(self.sock, raw)
+            n = await self.loop.sock_recv_into(self.sock, raw[:limit])
             self.wire_in += n
             if n:
                 self.incoming.write(raw[:n])
             else:
                 self.incoming.write_eof()
+        finally:
+            pool.give(raw)
+
+    def _pull(self, limit: int) -> bool:
+        """Socket -> incoming BIO without waiting (at most ``limit`` bytes); False when the
+        socket has nothing yet. Raises OSError for a failed socket."""
+        raw = _RAW.take()
+        try:
+            try:
+                n = self.sock.recv_into(raw[:limit])
+            except BlockingIOError:
+                return False
+            self.wire_in += n
+            if n:
+                self.incoming.write(raw[:n])
+            else:
+                self.incoming.write_eof()
+            return True
         finally:
             _RAW.give(raw)
 
@@ -299,6 +360,15 @@ class _TlsEnd(_End):
         if self.tls_eof or self.incoming.pending or self.tls.pending():
             return
         await _readable(self.loop, self.sock)
+
+    def little_waiting(self) -> bool:
+        """Whether what the next read can decrypt fits a small buffer: at most a partial
+        record held back, nothing decrypted pending, and little on the socket."""
+        return (
+            self.incoming.pending <= _RECORD
+            and not self.tls.pending()
+            and _waiting(self.sock) <= TINY
+        )
 
     async def _flush(self) -> None:
         """Outgoing BIO -> socket, everything it holds, also what is added meanwhile."""
@@ -351,27 +421,39 @@ class _TlsEnd(_End):
         return total
 
     async def read_into(self, out: memoryview) -> int:
-        """Application bytes into ``out`` (len >= CHUNK + _SLACK); 0 at EOF."""
+        """Application bytes into ``out``; 0 at EOF. Reads at most ``len(out) - _SLACK``
+        bytes from the socket, so that every complete record fits ``out`` (see _SLACK)."""
         if self.tls_eof:
             return 0
+        limit = min(len(out) - _SLACK, TLS_IO)
         try:
             while True:
                 total = self._drain(out)
                 if total or self.tls_eof:
+                    # Top up from what the socket already holds, TLS_IO at a time, while a
+                    # slice and a partial record still fit: up to a CHUNK per pump turn,
+                    # with the BIO never holding more than a slice (see TLS_IO).
+                    while (
+                        not self.tls_eof
+                        and len(out) - total >= TLS_IO + _SLACK
+                        and self._pull(TLS_IO)
+                    ):
+                        total += self._drain(out[total:])
                     return total
                 if self.outgoing.pending and not self.wlock.locked():
                     await self._flush()  # e.g. a KeyUpdate answer; a busy writer sends it
-                await self._fill()
+                await self._fill(limit)
         except ssl.SSLError as exc:
             raise _TlsError(self, exc) from exc
         except OSError as exc:
             raise _ResetError(self) from exc
 
     async def write(self, data: memoryview) -> None:
-        """Encrypt and send application bytes."""
+        """Encrypt and send application bytes, TLS_IO at a time (see TLS_IO)."""
         try:
-            self.tls.write(data)
-            await self._flush()
+            for offset in range(0, len(data), TLS_IO):
+                self.tls.write(data[offset : offset + TLS_IO])
+                await self._flush()
         except ssl.SSLError as exc:
             raise _TlsError(self, exc) from exc
         except OSError as exc:
@@ -450,16 +532,19 @@ async def _pump(src: _End, dst: _End) -> None:
     The buffer is taken from the pool only once src is readable, and given back after
     the write, so that idle connections hold none.
     """
-    readable, read, write = src.readable, src.read_into, dst.write
+    readable, read, write, little = src.readable, src.read_into, dst.write, src.little_waiting
     while True:
         await readable()
-        out = _PLAIN.take()
+        # A burst of closes makes every pump readable at once, for an EOF: a small buffer
+        # each, not CHUNK-sized ones (issue 11 item 6: RSS after a burst).
+        pool = _SMALL_PLAIN if little() else _PLAIN
+        out = pool.take()
         try:
             n = await read(out)
             if n:
                 await write(out[:n])
         finally:
-            _PLAIN.give(out)
+            pool.give(out)
         if not n:
             break
         src.delivered += n

@@ -77,6 +77,8 @@ behaviour open:
 
 from __future__ import annotations
 
+import dataclasses
+import ipaddress
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from enum import Enum
@@ -85,7 +87,7 @@ from typing import Final
 
 from pagent.messages import format_message
 from pagent.policy.chain import dataset_path, resolve_zos_path
-from pagent.policy.matching import Connection, Matcher
+from pagent.policy.matching import Connection, Matcher, NamePattern
 from pagent.policy.policy import Policy
 from pagent.policy.statements import TTLSGroupAction, TTLSRule
 from pagent.stack.connections import ConnectionTable, Endpoint
@@ -106,6 +108,11 @@ OBEYFILE: Final = "OBEYFILE"  # EZZ0300I's file type for an OBEY member (§4.5)
 VARY_OBEY: Final = "VARY OBEY"  # EZZ0053I/EZZ0050I command words (§0.1)
 
 Emit = Callable[[list[str]], None]
+
+
+def _anybody(pattern: NamePattern | None) -> bool:
+    """Whether a Jobname or Userid condition holds for every owner (absent, or ``*``)."""
+    return pattern is None or pattern.prefix == ""
 
 
 class TtlsState(Enum):
@@ -308,6 +315,34 @@ class Stack:
             return None
         return self.matcher.match(conn, self.clock())
 
+    def owner_could_decide(self, conn: Connection) -> TTLSRule | None:
+        """The rule that could apply to a connection if its owner were known, or None when
+        the rule it maps to does not depend on who owns it (issue 11).
+
+        For a connection whose owner the stack could not establish: rules are taken in
+        match order, and the first whose other conditions (direction, addresses, ports,
+        time) hold decides. If it names no job and no user (or only ``*``), it is the
+        connection's rule whoever the owner is, so the owner does not matter; if it names
+        one, an owner could make it (or a later rule) apply, so it does. A connection that
+        no rule could cover on its other conditions does not depend on its owner either:
+        it passes as any uncovered connection does.
+        """
+        if not self.ttls or self.matcher is None:
+            return None
+        local, remote = ipaddress.ip_address(conn.local_ip), ipaddress.ip_address(conn.remote_ip)
+        lv, rv = int(local), int(remote)
+        inbound = conn.direction == "inbound"
+        now = self.clock()
+        for compiled in self.matcher.compiled:
+            if not (compiled.inbound if inbound else compiled.outbound):
+                continue
+            anyone = dataclasses.replace(compiled, jobname=None, userid=None)
+            if anyone.matches(local.version, lv, rv, conn, now):
+                if _anybody(compiled.jobname) and _anybody(compiled.userid):
+                    return None
+                return compiled.rule
+        return None
+
     # --- displays -------------------------------------------------------------------------
     @classmethod
     def display_tcpip(cls, number: int, stacks: Iterable[Stack]) -> list[str]:
@@ -325,14 +360,17 @@ class Stack:
         common = {"release": self.release, "tcpipname": self.name}
         if conn_id is not None:
             endpoint = self.connections.get(conn_id)
-            stale = endpoint is not None and endpoint.policy is not self.policy
+            # Stale: mapped to a rule of a policy since replaced. An endpoint that no rule
+            # covered (NO POLICY, or TTLS off) has no rule to be stale (issue 11 item 5).
+            mapped_under = endpoint.policy if endpoint is not None else None
+            stale = mapped_under is not None and mapped_under is not self.policy
             return netstat_ttls_conn(
                 number, **common, endpoint=endpoint, detail=detail, stale=stale
             )
         mapped = [e for e in self.connections.live() if e.rule is not None]
         if group:
             return netstat_ttls_groups(number, **common, groups=self._groups(mapped))
-        return netstat_ttls(number, **common, endpoints=mapped)
+        return netstat_ttls(number, **common, endpoints=mapped, refused=self.connections.refused)
 
     def _groups(self, mapped: list[Endpoint]) -> list[tuple[str, int, int]]:
         """Active groups: the installed policy's enabled ones, and any a connection uses."""

@@ -51,7 +51,8 @@ LOST = (
 REDIRECT = "RSC=6 RSN=A redirect status was returned but no redirect location was provided."
 EZD1281I = re.compile(
     r"TTLS\[\d+\]: \d\d:\d\d:\d\d TCPIP1   EZD1281I TTLS Map   CONNID: [0-9A-F]{8} "
-    r"LOCAL: 127\.0\.0\.1\.\.\d+ REMOTE: 127\.0\.0\.1\.\.9443 JOBNAME: USER1GET USERID: USER1 "
+    r"LOCAL: 192\.168\.17\.201\.\.\d+ REMOTE: 192\.168\.17\.201\.\.9443 "
+    r"JOBNAME: USER1GET USERID: USER1 "
     r"TYPE: OutBound STATUS: Enabled RULE: zCEEClientRule~1 "
     r"ACTIONS: gAct1~zCEEClient eAct1~zCEEClient cAct1~zCEEClient$",
     re.MULTILINE,

@@ -40,6 +40,24 @@ def test_hostnames_add_up_lower_cased_and_comments_are_ignored(tmp_path: Path):
     assert conf.hostnames == ("wg31.washington.ibm.com", "wg31")
 
 
+def test_address_names_the_image_s_home_address(tmp_path: Path):
+    conf, errors = read_network_conf(_conf(tmp_path, "ADDRESS 192.168.17.201\n"))
+    assert (conf.address, errors) == ("192.168.17.201", [])
+
+
+def test_without_address_the_image_lives_on_the_loopback_address(tmp_path: Path):
+    conf, _ = read_network_conf(_conf(tmp_path, "HOSTNAME wg31\n"))
+    assert conf.address == "127.0.0.1"
+
+
+@pytest.mark.parametrize("words", ["ADDRESS", "ADDRESS 192.168.17", "ADDRESS 10.0.0.1 10.0.0.2"])
+def test_a_bad_address_is_an_error_naming_the_line_and_loopback_stays(tmp_path: Path, words: str):
+    path = _conf(tmp_path, f"SYSNAME WG31\n{words}\n")
+    conf, errors = read_network_conf(path)
+    assert conf.address == "127.0.0.1"
+    assert errors == [f"{path}:2: ADDRESS takes one IP address (192.168.17.201)"]
+
+
 def test_rootless_argv_runs_the_command_in_new_user_network_and_mount_namespaces():
     argv = rootless_argv(["python", "-m", "pagent", "serve"])
     assert argv[0] == "unshare"

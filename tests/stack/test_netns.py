@@ -92,3 +92,38 @@ def test_the_stack_s_own_sockets_are_not_redirected(image: netns.ImageNamespace)
     finally:
         listener.close()
         server.close()
+
+
+def test_hosts_text_puts_the_host_names_on_the_image_s_home_address():
+    text = netns.hosts_text(("wg31.washington.ibm.com", "wg31"), "192.168.17.201")
+    assert text.splitlines()[0] == "192.168.17.201\twg31.washington.ibm.com wg31"
+    assert "127.0.0.1\tlocalhost" in text
+
+
+def test_the_workshop_address_exists_only_inside_the_image_and_its_names_resolve_there(
+    tmp_path: Path,
+):
+    if netns.available() is not None:
+        pytest.skip(str(netns.available()))
+    image = netns.ImageNamespace(
+        netns.namespace_name("ADDR", tmp_path), ("wg31.washington.ibm.com",), "192.168.17.201"
+    )
+    image.create()
+    try:
+        inside = subprocess.run(
+            [*image.exec_argv(), "getent", "hosts", "wg31.washington.ibm.com"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert inside.stdout.split()[0] == "192.168.17.201"
+        listener = image.call(lambda: socket.create_server(("192.168.17.201", 0)))
+        with listener:
+            port = listener.getsockname()[1]
+            client = image.call(lambda: socket.create_connection(("192.168.17.201", port), 5))
+            with client:
+                assert client.getsockname()[0] == "192.168.17.201"
+    finally:
+        image.delete()
+    here = subprocess.run(["ip", "-o", "addr"], capture_output=True, text=True, check=False)
+    assert "192.168.17.201" not in here.stdout  # never on the machine's own network

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -78,7 +79,7 @@ def test_finder_names_the_listener_when_no_connection_has_that_address(diag: Soc
         assert child.stdout is not None
         port = int(child.stdout.readline())
         finder = owners.OwnerFinder(diag, _here())
-        found = finder.owner_of(("127.0.0.1", port), ("127.0.0.1", 40000))
+        found = finder.owner_of(("127.0.0.1", port), ("127.0.0.1", 40000), listening=True)
     finally:
         _end(child)
     assert (found.pid, found.jobname) == (child.pid, "OWNTEST")
@@ -87,7 +88,7 @@ def test_finder_names_the_listener_when_no_connection_has_that_address(diag: Soc
 def test_the_service_s_own_sockets_are_never_a_job_s(diag: SockDiag):
     with socket.create_server(("127.0.0.1", 0)) as server:
         finder = owners.OwnerFinder(diag, _here())
-        found = finder.owner_of(server.getsockname(), ("127.0.0.1", 40000))
+        found = finder.owner_of(server.getsockname(), ("127.0.0.1", 40000), listening=True)
     assert found.pid == 0  # a rootless stack is in the image itself: it is no job of it
 
 
@@ -96,12 +97,26 @@ def test_finder_says_unknown_when_no_socket_matches(diag: SockDiag):
     assert finder.owner_of(("127.0.0.1", 1), ("127.0.0.1", 2)) == owners.UNKNOWN
 
 
-def test_finder_falls_back_to_the_socket_s_uid_when_its_process_is_not_in_the_image(diag: SockDiag):
+def test_a_socket_no_process_of_the_image_holds_has_no_owner_not_even_its_uid(diag: SockDiag):
+    # Issue 11: the socket's uid says nothing of _BPX_USERID; an owner is all or nothing.
     with socket.create_server(("127.0.0.1", 0)) as server:
         port = server.getsockname()[1]
         finder = owners.OwnerFinder(diag, ns_inode=0)  # no process has it
+        found = finder.owner_of(("127.0.0.1", port), ("127.0.0.1", 40000), listening=True)
+    assert found == owners.UNKNOWN
+
+
+def test_a_listener_is_never_taken_for_a_program_s_connection(diag: SockDiag):
+    # The kernel falls back to the listener on the local port: not the connection's owner.
+    child = _child(LISTEN)
+    try:
+        assert child.stdout is not None
+        port = int(child.stdout.readline())
+        finder = owners.OwnerFinder(diag, _here())
         found = finder.owner_of(("127.0.0.1", port), ("127.0.0.1", 40000))
-    assert found == owners.Owner(0, "", owners.user_name(os.getuid()))
+    finally:
+        _end(child)
+    assert found == owners.UNKNOWN
 
 
 def test_describe_takes_the_job_name_and_user_id_from_bpx_variables():
@@ -129,3 +144,22 @@ def test_describe_of_a_gone_process_is_unknown():
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
     assert owners.describe(child.pid) == owners.UNKNOWN
+
+
+def test_a_process_seen_outside_the_image_is_still_found_once_it_holds_the_socket(
+    diag: SockDiag,
+):
+    # The finder skips processes it saw outside the image, but never says "nobody" before
+    # it has looked at every process again: one that joined since is found.
+    finder = owners.OwnerFinder(diag, _here())
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        child = _child(CONNECT, str(port))
+        try:
+            assert child.stdout is not None
+            local = int(child.stdout.readline())
+            finder._outside[child.pid] = time.monotonic()  # as if seen outside
+            found = finder.owner_of(("127.0.0.1", local), ("127.0.0.1", port))
+        finally:
+            _end(child)
+    assert (found.pid, found.jobname) == (child.pid, "OWNTEST")

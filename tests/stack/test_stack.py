@@ -16,6 +16,7 @@ from pagent.policy.matching import Connection
 from pagent.policy.policy import Policy, load_policy
 from pagent.policy.source import SourceText, read_source
 from pagent.stack import Stack, StackRow, TtlsState, display_tcpip, obey_dataset
+from pagent.stack.connections import NO_POLICY, Endpoint
 
 REPO = Path(__file__).resolve().parents[2]
 SEED_POLICY = REPO / "etc" / "cfgasst" / "v2r3" / "WG31" / "TCPIP1" / "TTLS.policy"
@@ -629,3 +630,86 @@ def test_pagent_installs_into_a_real_stack_and_obey_enforces_it(root):
     agent.stop()  # the embedded pagent.conf says PURGE
     assert rig.take() == [WAITING]
     assert rig.stack.policy is None
+
+
+# --- an owner the stack could not establish (issue 11) -----------------------------------------
+def _ttls_stack(root: Path, policy: Policy) -> Stack:
+    rig = Rig(root)
+    rig.stack.start()
+    rig.obey("TTLS")
+    rig.stack.install_policy(policy)
+    return rig.stack
+
+
+def test_an_ownerless_connection_a_jobname_rule_could_cover_names_that_rule(root):
+    stack = _ttls_stack(root, seed_policy())
+    ownerless = replace(SEED_CONN, jobname="", userid="")
+    rule = stack.owner_could_decide(ownerless)
+    assert rule is not None
+    assert rule.name == "zCEEClientRule~1"
+
+
+def test_an_ownerless_connection_no_rule_could_cover_does_not_depend_on_its_owner(root):
+    stack = _ttls_stack(root, seed_policy())
+    elsewhere = replace(SEED_CONN, remote_port=7000, jobname="", userid="")
+    inbound = replace(SEED_CONN, direction="inbound", jobname="", userid="")
+    assert stack.owner_could_decide(elsewhere) is None
+    assert stack.owner_could_decide(inbound) is None
+
+
+def test_a_rule_for_anyone_ahead_of_a_jobname_rule_decides_without_the_owner(root):
+    text = (
+        "TTLSRule Anyone\n{\n  RemotePortRange 9443\n  Direction Outbound\n  Priority 300\n"
+        "  Jobname *\n  TTLSGroupActionRef g\n}\n"
+        "TTLSRule Named\n{\n  RemotePortRange 9443\n  Direction Outbound\n  Priority 200\n"
+        "  Jobname USER1GET\n  TTLSGroupActionRef g\n}\n"
+        "TTLSGroupAction g\n{\n  TTLSEnabled On\n}\n"
+    )
+    stack = _ttls_stack(root, load_policy([SourceText("anyone.policy", text)]))
+    assert stack.owner_could_decide(replace(SEED_CONN, jobname="", userid="")) is None
+
+
+def test_with_ttls_off_no_owner_matters(root):
+    rig = Rig(root)
+    rig.stack.start()
+    rig.stack.install_policy(seed_policy())
+    assert rig.stack.owner_could_decide(replace(SEED_CONN, jobname="")) is None
+
+
+def test_netstat_ttls_counts_the_connections_refused_for_an_unknown_owner(root):
+    stack = _ttls_stack(root, seed_policy())
+    stack.connections.refused = 3
+    lines = stack.netstat_ttls(378)
+    assert lines[-3:] == [
+        "3 CONNECTIONS REFUSED: OWNER UNKNOWN",
+        "0 OF 0 RECORDS DISPLAYED",
+        "END OF THE REPORT",
+    ]
+
+
+# --- CONN DETAIL: (STALE) only under a replaced policy (issue 11 item 5) ------------------------
+def _endpoint(stack: Stack, conn: Connection) -> int:
+    endpoint = Endpoint(
+        connid=stack.connections.next_connid(),
+        conn=conn,
+        pid=1,
+        opened=NOW,
+        policy_state=NO_POLICY,
+    )
+    stack.connections.add(endpoint)
+    return endpoint.connid
+
+
+def test_conn_detail_of_a_no_policy_endpoint_is_not_stale(root):
+    stack = _ttls_stack(root, seed_policy())
+    connid = _endpoint(stack, replace(SEED_CONN, remote_port=7000))
+    detail = stack.netstat_ttls(1, conn_id=connid, detail=True)
+    assert not [line for line in detail if "STALE" in line], detail
+
+
+def test_conn_detail_of_a_no_policy_endpoint_stays_unstale_after_a_refresh(root):
+    stack = _ttls_stack(root, seed_policy())
+    connid = _endpoint(stack, replace(SEED_CONN, remote_port=7000))
+    stack.install_policy(seed_policy())
+    detail = stack.netstat_ttls(1, conn_id=connid, detail=True)
+    assert not [line for line in detail if "STALE" in line], detail
