@@ -182,9 +182,13 @@ class ControlClient:
             raise _refused(self.path)
         return obj
 
-    def _reply(self, req_id: int) -> dict[str, Any] | Reply:
+    def _stream(self, req_id: int) -> Iterator[dict[str, Any]]:
+        """The reply objects of request ``req_id`` as they arrive, up to its last one.
+
+        Unsolicited messages on the way are kept in :attr:`messages`; the deadline starts
+        again with every line, since a long reply that moves is alive.
+        """
         deadline = time.monotonic() + self.timeout
-        lines: list[dict[str, Any]] = []
         while True:
             obj = self._read(deadline)
             if obj is None:
@@ -194,15 +198,23 @@ class ControlClient:
                 self.messages.append(obj)
             elif kind == "error":
                 raise ServiceError(str(obj.get("error")))
-            elif obj.get("id") != req_id:
-                continue
-            elif kind == "line":
+            elif obj.get("id") == req_id:
+                yield obj
+                if kind != "line":
+                    return
+                deadline = time.monotonic() + self.timeout
+
+    def _reply(self, req_id: int) -> dict[str, Any] | Reply:
+        lines: list[dict[str, Any]] = []
+        for obj in self._stream(req_id):
+            kind = obj.get("type")
+            if kind == "line":
                 lines.append(obj)
-                deadline = time.monotonic() + self.timeout  # a long reply that moves is alive
             elif kind == "end":
                 return Reply(lines, str(obj.get("status")))
             else:
                 return obj
+        raise ServiceError("the reply ended before its last line")  # _stream ends on it
 
     def command(self, text: str) -> Reply:
         """Run an operator command; its lines and status."""
@@ -219,24 +231,11 @@ class ControlClient:
         fields = {k: v for k, v in (("image", image), ("rule", rule)) if v is not None}
         req_id = self._send("pasearch", **fields)
         self.last_status = ""
-        deadline = time.monotonic() + self.timeout
-        while True:
-            obj = self._read(deadline)
-            if obj is None:
-                raise ServiceError(f"no reply within {self.timeout:g} s")
-            kind = obj.get("type")
-            if kind == "message":
-                self.messages.append(obj)
-            elif kind == "error":
-                raise ServiceError(str(obj.get("error")))
-            elif obj.get("id") != req_id:
-                continue
-            elif kind == "line":
-                deadline = time.monotonic() + self.timeout
+        for obj in self._stream(req_id):
+            if obj.get("type") == "line":
                 yield str(obj.get("text"))
-            elif kind == "end":
+            elif obj.get("type") == "end":
                 self.last_status = str(obj.get("status"))
-                return
 
     def pasearch(self, image: str | None = None, rule: str | None = None) -> Reply:
         """The installed policy, pasearch -t layout."""
