@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from pagent.nca import edit, status, views
 from pagent.nca.cli import DEFAULT_STORE
@@ -105,6 +105,33 @@ def _keyring(text: str | None, argument: str) -> str | None:
 
 
 # --- Commands. ------------------------------------------------------------------------
+_T = TypeVar("_T")
+
+
+class _Described(Protocol):
+    @property
+    def description(self) -> str: ...
+
+
+def _existing(
+    find: Callable[[Store, str], _T | None], store: Store, kind: str, name: str, modify: bool
+) -> _T | None:
+    """What a Modify changes (None for New); a Modify of nothing is an error on NAME."""
+    if not modify:
+        return None
+    old = find(store, name)
+    if old is None:
+        raise NcaError(f"no {edit.WHAT[kind]} named '{name}'", "NAME")
+    return old
+
+
+def _description(a: argparse.Namespace, old: _Described | None) -> str:
+    """--description when given, else what the object had (empty for a new one)."""
+    if a.description is not None:
+        return str(a.description)
+    return old.description if old else ""
+
+
 def _image(store: Store, a: argparse.Namespace, modify: bool) -> tuple[Store, str]:
     old = store.image(a.name) if modify else None
     base = old or Image(check_name(a.name, "system image", "IMAGE"))
@@ -129,16 +156,14 @@ def _stack(store: Store, a: argparse.Namespace, modify: bool) -> tuple[Store, st
     file = a.file if a.file is not None else (old.install_file if old else None)
     if file is not None and not file.startswith("/"):
         raise NcaError(f"'{file}' is not an absolute z/OS path", "--file")
-    desc = a.description if a.description is not None else (old.description if old else "")
+    desc = _description(a, old)
     stack = Stack(name, description=desc, install_file=file)
     return edit.put_stack(store, a.image, stack, modify=modify), f"TCP/IP stack {a.image}/{name}"
 
 
 def _descriptor(store: Store, a: argparse.Namespace, modify: bool) -> tuple[Store, str]:
     name = check_name(a.name, "traffic descriptor")
-    old = edit.descriptor(store, name) if modify else None
-    if modify and old is None:
-        raise NcaError(f"no traffic descriptor named '{name}'", "NAME")
+    old = _existing(edit.descriptor, store, "descriptor", name, modify)
     t = old.types[0] if old else TrafficType()
     ttype = TrafficType(
         local_port=parse_port(a.local_port, "--local-port") if a.local_port else t.local_port,
@@ -157,16 +182,14 @@ def _descriptor(store: Store, a: argparse.Namespace, modify: bool) -> tuple[Stor
         else t.certificate_label,
     )
     types = (ttype, *(old.types[1:] if old else ()))
-    desc = a.description if a.description is not None else (old.description if old else "")
+    desc = _description(a, old)
     obj = TrafficDescriptor(name, types, desc)
     return edit.put(store, "descriptor", obj, modify=modify), f"traffic descriptor {name}"
 
 
 def _level(store: Store, a: argparse.Namespace, modify: bool) -> tuple[Store, str]:
     name = check_name(a.name, "security level")
-    old = edit.level(store, name) if modify else None
-    if modify and old is None:
-        raise NcaError(f"no security level named '{name}'", "NAME")
+    old = _existing(edit.level, store, "level", name, modify)
     protocols = _protocols(a.protocols) if a.protocols else (old.protocols if old else ())
     auth = old.client_auth if old else None
     if a.client_auth is not None:
@@ -180,16 +203,14 @@ def _level(store: Store, a: argparse.Namespace, modify: bool) -> tuple[Store, st
         protocols,
         _ciphers(a.ciphers) if a.ciphers is not None else (old.ciphers if old else ()),
         auth,
-        a.description if a.description is not None else (old.description if old else ""),
+        _description(a, old),
     )
     return edit.put(store, "level", lvl, modify=modify), f"security level {name}"
 
 
 def _map(store: Store, a: argparse.Namespace, modify: bool) -> tuple[Store, str]:
     name = check_name(a.name, "requirement map")
-    old = edit.requirement_map(store, name) if modify else None
-    if modify and old is None:
-        raise NcaError(f"no requirement map named '{name}'", "NAME")
+    old = _existing(edit.requirement_map, store, "map", name, modify)
     if len(a.descriptor) != len(a.level):
         raise NcaError("give one --level for each --descriptor, in pairs", "--level")
     rows = tuple(MapRow(d, lv) for d, lv in zip(a.descriptor, a.level, strict=True))
@@ -197,7 +218,7 @@ def _map(store: Store, a: argparse.Namespace, modify: bool) -> tuple[Store, str]
         if not old:
             raise NcaError("a requirement map needs --descriptor D --level L", "--descriptor")
         rows = old.rows
-    desc = a.description if a.description is not None else (old.description if old else "")
+    desc = _description(a, old)
     return (
         edit.put(store, "map", RequirementMap(name, rows, desc), modify=modify),
         f"requirement map {name}",
@@ -206,15 +227,13 @@ def _map(store: Store, a: argparse.Namespace, modify: bool) -> tuple[Store, str]
 
 def _group(store: Store, a: argparse.Namespace, modify: bool) -> tuple[Store, str]:
     name = check_name(a.name, "address group")
-    old = edit.group(store, name) if modify else None
-    if modify and old is None:
-        raise NcaError(f"no address group named '{name}'", "NAME")
+    old = _existing(edit.group, store, "group", name, modify)
     addresses = tuple(check_address(x, "--address") for x in a.address)
     if not addresses:
         if not old:
             raise NcaError("an address group needs at least one --address", "--address")
         addresses = old.addresses
-    desc = a.description if a.description is not None else (old.description if old else "")
+    desc = _description(a, old)
     return (
         edit.put(store, "group", AddressGroup(name, addresses, desc), modify=modify),
         f"address group {name}",
