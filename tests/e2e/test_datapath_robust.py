@@ -42,6 +42,7 @@ from pagent.stack import Stack, netns
 from pagent.stack.datapath import DataPath
 from pagent.stack.owners import Owner
 from tests.processes import wait_until
+from tests.stack.clients import connect_in
 from tests.stack.test_datapath import RING_COMMANDS
 
 pytestmark = pytest.mark.e2e
@@ -319,23 +320,7 @@ def fixture_rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
 async def connect(
     rig: Rig, port: int, tls: bool = False
 ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    def make() -> socket.socket:
-        sock = socket.socket()
-        sock.setblocking(False)
-        return sock
-
-    sock = rig.image.call(make)
-    loop = asyncio.get_running_loop()
-    context = rig.client_ctx if tls else None
-    try:
-        await asyncio.wait_for(loop.sock_connect(sock, ("127.0.0.1", port)), WAIT)
-        return await asyncio.wait_for(
-            asyncio.open_connection(sock=sock, ssl=context, server_hostname="" if tls else None),
-            WAIT,
-        )
-    except BaseException:
-        sock.close()
-        raise
+    return await connect_in(rig.image, port, rig.client_ctx if tls else None, WAIT)
 
 
 async def transfer(

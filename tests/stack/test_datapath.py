@@ -35,6 +35,8 @@ from pagent.stack.connections import ENABLED, NO_TTLS, SECURE
 from pagent.stack.datapath import DataPath, writes_handshake_event
 from pagent.stack.owners import Owner
 
+from .clients import connect_in
+
 T = TypeVar("T")
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 WAIT = 10.0
@@ -254,19 +256,7 @@ async def connect(
     rig: Rig, port: int, context: ssl.SSLContext | None = None
 ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     """A client of the image connecting to 127.0.0.1:port (redirected to the stack)."""
-
-    def make() -> socket.socket:
-        sock = socket.socket()
-        sock.setblocking(False)
-        return sock
-
-    sock = rig.image.call(make)
-    loop = asyncio.get_running_loop()
-    await asyncio.wait_for(loop.sock_connect(sock, ("127.0.0.1", port)), WAIT)
-    return await asyncio.wait_for(
-        asyncio.open_connection(sock=sock, ssl=context, server_hostname="" if context else None),
-        WAIT,
-    )
+    return await connect_in(rig.image, port, context, WAIT)
 
 
 async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
