@@ -8,8 +8,8 @@ inside a block (E102), a ``{`` with no keyword before it (E103), lines that fit 
 (E100). Words at top level that open no block are kept as strays for the builder (W314,
 as the stray ``h`` after the BOM at the end of corpus file PAGENTTN-v2).
 
-Each top-level block keeps its line span, so a re-check can reuse the blocks whose text
-did not change (:mod:`pagent.policy.incremental`).
+Each top-level block keeps its line span and where its text ends, so a re-check can reuse
+the blocks whose text did not change (:mod:`pagent.policy.incremental`).
 """
 
 from __future__ import annotations
@@ -58,6 +58,10 @@ class RawBlock:
     items: list[RawParam | RawBlock] = field(default_factory=list)
     first_line: int = 0  # 1-based line of the keyword
     last_line: int = 0  # 1-based line of the closing brace (or the last line at EOF)
+    # For a top-level block: the offset in the scanned text of the end of its closing
+    # brace's line (where its line end is, or the end of the text), so that a re-check can
+    # tell by character offsets which blocks an edit left alone.
+    end_pos: int = 0
 
 
 @dataclass(slots=True)
@@ -131,7 +135,10 @@ def parse_blocks(path: str, text: str, first_line: int = 1) -> RawFile:
                 (stack[-1].items if stack else strays).append(pending)
                 pending = None
             if stack:
-                stack.pop().last_line = lineno
+                closed = stack.pop()
+                closed.last_line = lineno
+                if not stack:
+                    closed.end_pos = m.end()
             else:
                 loc = SourceLoc(path, lineno, col)
                 diags.append(Diagnostic.make("E101", loc, "'}' closes no block"))
@@ -148,6 +155,7 @@ def parse_blocks(path: str, text: str, first_line: int = 1) -> RawFile:
     while stack:
         block = stack.pop()
         block.last_line = lineno
+        block.end_pos = len(text)
         what = f"{block.keyword} {block.name}" if block.name else f"{block.keyword} block"
         diags.append(
             Diagnostic.make("E102", block.loc, f"{what} opened here is never closed: '}}' missing")

@@ -472,31 +472,9 @@ def patch(
     keys_added = {(s.KEYWORD, s.name): s for s in added if s.name is not None}
     if len(keys_added) != len(added):
         return None  # a duplicate among the added statements
-    by_type = {k: dict(v) for k, v in previous.by_type.items()}
-    for (kind, name), s in keys_removed.items():
-        table = by_type.get(kind, {})
-        if table.get(name) is s and (kind, name) not in keys_added:
-            del table[name]
-    renamed: set[str] = set()  # types whose set of names changed
-    for (kind, name), s in keys_added.items():
-        table = by_type.setdefault(kind, {})
-        if name in table and (kind, name) not in keys_removed:
-            return None  # a new duplicate: W302 and ordering, take the full merge
-        if name not in table:
-            renamed.add(kind)
-        table[name] = s  # in place when the name was there: definition order kept
-    renamed.update(k for k, _ in keys_removed if (k, _) not in keys_added)
-    if renamed:
-        # Keep each table in definition order, as a full merge would.
-        for kind in renamed:
-            by_type[kind] = {
-                st.name: st
-                for f in built
-                for st in f.statements
-                if kind == st.KEYWORD and st.name is not None
-            }
-            if not by_type[kind]:
-                del by_type[kind]
+    by_type = _patch_tables(previous.by_type, keys_removed, keys_added, built)
+    if by_type is None:
+        return None  # a new duplicate: W302 and ordering, take the full merge
     inline = previous.inline_names
     for f in built:
         if not f.inline_names <= inline:
@@ -514,15 +492,15 @@ def patch(
         verdicts.pop(k, None)
         owned.pop(k, None)
     resolver = _Resolver(by_type, inline, [], verdicts)
-    kept = [r for r in previous.rules if id(r) not in stale]  # still in match order
+    kept = _without(previous.rules, stale, [*removed, *affected.values()])  # in match order
     fresh: list[TTLSRule] = []
     old_discarded = {id(s) for s in removed} | set(affected)
-    was_discarded = set(previous.discarded)
-    discarded = [
-        r
-        for r in by_type.get("TTLSRule", {}).values()
-        if isinstance(r, TTLSRule) and r.name in was_discarded and id(r) not in old_discarded
-    ]
+    rule_table = by_type.get("TTLSRule", _NO_TABLE)
+    discarded = []
+    for name in previous.discarded:  # a few names: no walk over every rule
+        r = rule_table.get(name)
+        if isinstance(r, TTLSRule) and id(r) not in old_discarded:
+            discarded.append(r)
     for s in affected.values():
         if isinstance(s, TTLSRule):
             (fresh if _judge_rule(resolver, s) else discarded).append(s)
@@ -547,6 +525,79 @@ def patch(
         inline,
         presorted=rules is not None,
     )
+
+
+def _patch_tables(
+    tables: Mapping[str, Mapping[str, Statement]],
+    keys_removed: Mapping[tuple[str, str], Statement],
+    keys_added: Mapping[tuple[str, str], Statement],
+    built: Sequence[BuiltFile],
+) -> dict[str, Mapping[str, Statement]] | None:
+    """The name tables after the edit, in definition order as a full merge builds them;
+    None for a new duplicate name.
+
+    Only the tables of the edited types are copied: the others are shared with the previous
+    policy (policies never change their tables), which saves copying 300,000 entries for a
+    one-rule edit of 50,000 rules. A table is changed in place (a replaced name keeps its
+    place, a removed one is deleted) when the edited region names the same statements of
+    its type in the same order as before; otherwise (a new name, or names moved) it is
+    rebuilt from the files, whose statements are in definition order.
+    """
+    out: dict[str, Mapping[str, Statement]] = dict(tables)
+    kinds = {kind for kind, _ in (*keys_removed, *keys_added)}
+    for kind in kinds:
+        table = dict(tables.get(kind, _NO_TABLE))
+        for k, name in keys_added:
+            if k == kind and name in table and (kind, name) not in keys_removed:
+                return None
+        gone = [name for k, name in keys_removed if k == kind]
+        new = [name for k, name in keys_added if k == kind]
+        kept = set(new)
+        if [n for n in gone if n in kept] == new:
+            for name in gone:
+                if name not in kept:
+                    del table[name]  # deleting keeps the order of the rest
+            for (k, name), s in keys_added.items():
+                if k == kind:
+                    table[name] = s  # in place: the name was there
+        else:
+            table = {
+                st.name: st
+                for f in built
+                for st in f.statements
+                if kind == st.KEYWORD and st.name is not None
+            }
+        if table:
+            out[kind] = table
+        else:
+            out.pop(kind, None)
+    return out
+
+
+def _without(
+    rules: Sequence[TTLSRule], stale: set[int], candidates: Iterable[Statement]
+) -> list[TTLSRule]:
+    """``rules`` (in match order) without those whose id is in ``stale``.
+
+    The stale ones are found by binary search on the match order (``candidates`` holds
+    them, among other statements), so that a one-rule edit of 50,000 rules computes a few
+    dozen order keys instead of testing every rule.
+    """
+    wanted = [s for s in candidates if isinstance(s, TTLSRule)]
+    if len(wanted) > _INSERT_MAX:
+        return [r for r in rules if id(r) not in stale]
+    at: list[int] = []
+    for r in wanted:
+        key = rule_order_key(r)
+        i = bisect.bisect_left(rules, key, key=rule_order_key)
+        while i < len(rules) and rules[i] is not r and rule_order_key(rules[i]) == key:
+            i += 1  # a tie: the same key, another rule
+        if i < len(rules) and rules[i] is r:
+            at.append(i)  # else it was not installed (discarded before)
+    out = list(rules)
+    for i in sorted(set(at), reverse=True):
+        del out[i]
+    return out
 
 
 def _update_dependents(

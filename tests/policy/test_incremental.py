@@ -283,3 +283,132 @@ def test_a_rule_edit_builds_no_reverse_index_and_an_action_edit_does(monkeypatch
     assert cache.patched
     assert built == 1
     assert _same(policy, load_policy([_src(text)]))
+
+
+# --- issue 13 §1: a one-rule edit of 50,000 rules in well under 0.15 s -----------------------
+# The cache works on character offsets (blocks found by where their text ends, kept partly
+# as distances from the end of the file) and patches the name tables in place; each
+# shortcut must give what a full build gives.
+
+_BLOCKS = (
+    [policy_text(0)]
+    + [
+        "".join(
+            f"{kw} {name}{i:02d}\n{{\n  {body}\n}}\n"
+            for kw, name, body in (
+                ("TTLSGroupAction", "g", "TTLSEnabled On"),
+                ("TTLSEnvironmentAction", "e", "HandshakeRole Server\n  TTLSKeyringParmsRef k00"),
+                ("TTLSKeyringParms", "k", "Keyring RING1"),
+            )
+        )
+        for i in range(3)
+    ]
+    + [
+        f"TTLSRule R{i:02d}\n{{\n  LocalPortRange {1000 + i}\n  Priority {1 + i % 4}\n"
+        f"  TTLSGroupActionRef g{i % 3:02d}\n  TTLSEnvironmentActionRef e{i % 3:02d}\n}}\n"
+        for i in range(12)
+    ]
+)
+
+
+def _moved(blocks: list[str], i: int, j: int) -> list[str]:
+    out = list(blocks)
+    out.insert(j, out.pop(i))
+    return out
+
+
+_BLOCK_EDITS = st.one_of(
+    st.tuples(st.just("move"), st.integers(1, 15), st.integers(1, 15)),
+    st.tuples(st.just("drop"), st.integers(1, 15), st.integers(0, 0)),
+    st.tuples(st.just("copy"), st.integers(1, 15), st.integers(1, 15)),
+    st.tuples(st.just("rename"), st.integers(1, 15), st.integers(0, 99)),
+    st.tuples(st.just("port"), st.integers(1, 15), st.integers(0, 9)),
+    st.tuples(st.just("blank"), st.integers(1, 15), st.integers(0, 3)),
+    st.tuples(st.just("comment"), st.integers(1, 15), st.integers(0, 3)),
+)
+
+
+def _apply(blocks: list[str], edit: tuple[str, int, int]) -> list[str]:
+    what, i, j = edit
+    i %= len(blocks)
+    j %= len(blocks)
+    if i == 0:
+        return blocks
+    out = list(blocks)
+    if what == "move":
+        return _moved(blocks, i, max(j, 1))
+    if what == "drop":
+        del out[i]
+    elif what == "copy":
+        out.insert(max(j, 1), out[i])  # a duplicate name: W302, the full merge
+    elif what == "rename":
+        first, rest = out[i].split("\n", 1)
+        out[i] = f"{first}x{j}\n{rest}"
+    elif what == "port":
+        out[i] = out[i].replace("LocalPortRange 10", f"LocalPortRange 2{j}")
+    elif what == "blank":
+        out[i] = out[i] + "\n" * j
+    else:
+        out[i] = f"# comment {j}\n" + out[i]
+    return out
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(_BLOCK_EDITS, min_size=1, max_size=6))
+def test_any_sequence_of_block_edits_matches_a_full_build(edits):
+    """Moving, dropping, copying, renaming blocks and adding lines between them: after each
+    edit the cached policy equals a full build, definition order of every table included."""
+    cache = PolicyCache()
+    blocks = list(_BLOCKS)
+    cache.load([_src("".join(blocks))])
+    for edit in edits:
+        blocks = _apply(blocks, edit)
+        text = "".join(blocks)
+        assert _same(cache.load([_src(text)]), load_policy([_src(text)]))
+
+
+def test_moving_a_rule_puts_it_in_its_new_place_in_definition_order():
+    """A rule block moved below another is listed after it, as a full build lists it (the
+    patch used to keep the moved name in its old place)."""
+    cache = PolicyCache()
+    cache.load([_src("".join(_BLOCKS))])
+    moved = "".join(_moved(_BLOCKS, 4, 6))
+    policy = cache.load([_src(moved)])
+    assert cache.patched
+    assert list(policy.by_type["TTLSRule"]) == list(load_policy([_src(moved)]).by_type["TTLSRule"])
+    assert _same(policy, load_policy([_src(moved)]))
+
+
+def test_repeated_edits_of_one_rule_rebuild_one_block_each():
+    """The benchmark's edit (issue 13 §1): the same rule's priority changed again and again;
+    each load rebuilds only that block and equals a full build."""
+    cache = PolicyCache()
+    cache.load([_src(BASE)])
+    for k in range(4):
+        built = cache.built_blocks
+        pad = " " * 24
+        text = BASE.replace(f"  Priority{pad}2\n", f"  Priority{pad}{100 + k}\n", 1)
+        policy = cache.load([_src(text)])
+        assert cache.built_blocks - built <= 2
+        assert cache.patched
+        assert _same(policy, load_policy([_src(text)]))
+
+
+def test_edits_at_both_ends_in_turn_match_a_full_build():
+    """Edits that alternate between the start and the end of the file move the offsets kept
+    from the start and those kept from the end; each result equals a full build."""
+    cache = PolicyCache()
+    text = BASE
+    cache.load([_src(text)])
+    for old, new in (
+        ("Priority                        2\n", "Priority                        77\n"),
+        ("LocalPortRange                  10029", "LocalPortRange                  20029"),
+        ("Priority                        77\n", "Priority                        7\n"),
+        ("Keyring                         USER29", "Keyring                         USER9"),
+        ("LocalPortRange                  10015", "LocalPortRange                  30015"),
+    ):
+        assert old in text
+        text = text.replace(old, new, 1)
+        policy = cache.load([_src(text)])
+        assert cache.patched
+        assert _same(policy, load_policy([_src(text)]))
