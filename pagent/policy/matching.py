@@ -14,20 +14,35 @@ A rule whose local port condition spans few ports is filed under each of those p
 under its remote ports; else in a general list. A lookup merges the (already ordered)
 candidate lists of the connection's two ports and the general list and stops at the first
 rule that matches, so the cost depends on the rules that share a port, not on the policy.
+
+Refresh (issue 13 §1): ``Matcher(policy, previous)`` builds the matcher of a new policy
+from the one of the policy it replaces, at a cost that follows the change, not the policy.
+A compiled rule is kept when its rule is the same object and every name its conditions
+looked up (IpAddr, IpAddrSet, IpAddrGroup, PortRange, PortGroup, IpTimeCondition) still
+finds the same object; the others are compiled again and filed in copies of the index lists
+they touch. Match order is a key that does not depend on the position (Priority, then
+name, then the position in the build that first compiled the rule, which only breaks ties
+in the collation), so an inserted rule renumbers nothing. Whenever the shortcut could
+differ from a fresh build (a new rule that ties with a neighbour, an order that is not
+strictly rising), it builds afresh. The previous matcher is never changed: the data path
+may be reading it while the new one is built.
 """
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import fnmatch
 import heapq
 import ipaddress
-from collections.abc import Iterator
+import operator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pagent.policy.addresses import ALL_ADDRESSES, ANY_PORT, AddrSpec, PortSpec
-from pagent.policy.policy import Policy
+from pagent.policy.policy import Policy, rule_order_key
 from pagent.policy.statements import (
     IpAddr,
     IpAddrGroup,
@@ -35,11 +50,15 @@ from pagent.policy.statements import (
     IpTimeCondition,
     PortGroup,
     PortRange,
+    Statement,
     TTLSRule,
 )
 
 Direction = Literal["inbound", "outbound"]
 _NARROW = 64  # a port condition spanning at most this many ports is indexed port by port
+# Match order: Priority descending, then the name's collation key, then the rule's position
+# in the build that compiled it first (only ties in the collation need it).
+Order = tuple[int, bytes, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +107,9 @@ class NamePattern:
 
 @dataclass(frozen=True, slots=True)
 class CompiledRule:
-    """A rule's conditions resolved to plain ranges, with its position in match order."""
+    """A rule's conditions resolved to plain ranges, with its place in match order."""
 
-    order: int
+    order: Order
     rule: TTLSRule
     inbound: bool
     outbound: bool
@@ -181,12 +200,12 @@ def ports(policy: Policy, rule: TTLSRule, side: Literal["local", "remote"]) -> t
     return (ANY_PORT,)
 
 
-def compile_rule(policy: Policy, order: int, rule: TTLSRule) -> CompiledRule:
-    """Resolve a rule's conditions."""
+def compile_rule(policy: Policy, position: int, rule: TTLSRule) -> CompiledRule:
+    """Resolve a rule's conditions; ``position`` is its place in the policy's rules."""
     direction = (rule.direction or "Both").lower()
     time = rule.ip_time_condition or policy.get(IpTimeCondition, rule.ip_time_condition_ref)
     return CompiledRule(
-        order=order,
+        order=(*rule_order_key(rule), position),
         rule=rule,
         inbound=direction in ("inbound", "both"),
         outbound=direction in ("outbound", "both"),
@@ -200,6 +219,44 @@ def compile_rule(policy: Policy, order: int, rule: TTLSRule) -> CompiledRule:
     )
 
 
+_SIDES = ("local", "remote")
+CONDITION_KINDS = tuple(
+    k.KEYWORD for k in (IpAddr, IpAddrSet, IpAddrGroup, PortRange, PortGroup, IpTimeCondition)
+)
+
+
+def condition_refs(policy: Policy, rule: TTLSRule) -> tuple[tuple[str, str], ...]:
+    """Every (type, name) that compiling ``rule`` against ``policy`` may look up: the rule's
+    own references, and those of the groups they find. A superset is harmless (a rule is
+    compiled again when one of them changes); a missing one would keep a stale rule."""
+    out: list[tuple[str, str]] = []
+    for side in _SIDES:
+        for kind, field_name in (
+            (IpAddr, "addr_ref"),
+            (IpAddrSet, "addr_set_ref"),
+            (PortRange, "port_range_ref"),
+        ):
+            name = getattr(rule, f"{side}_{field_name}")
+            if name is not None:
+                out.append((kind.KEYWORD, name))
+        name = getattr(rule, f"{side}_addr_group_ref")
+        if name is not None:
+            out.append((IpAddrGroup.KEYWORD, name))
+            group = policy.get(IpAddrGroup, name)
+            if group is not None:
+                out.extend((IpAddr.KEYWORD, n) for n in group.ip_addr_ref)
+                out.extend((IpAddrSet.KEYWORD, n) for n in group.ip_addr_set_ref)
+        name = getattr(rule, f"{side}_port_group_ref")
+        if name is not None:
+            out.append((PortGroup.KEYWORD, name))
+            port_group = policy.get(PortGroup, name)
+            if port_group is not None:
+                out.extend((PortRange.KEYWORD, n) for n in port_group.port_range_ref)
+    if rule.ip_time_condition_ref is not None:
+        out.append((IpTimeCondition.KEYWORD, rule.ip_time_condition_ref))
+    return tuple(out)
+
+
 def _narrow(specs: tuple[PortSpec, ...]) -> list[int] | None:
     """The ports of a condition when it spans few of them, else None."""
     if any(p.any for p in specs):
@@ -210,26 +267,91 @@ def _narrow(specs: tuple[PortSpec, ...]) -> list[int] | None:
     return sorted({n for p in specs for n in range(p.low, p.high + 1)})
 
 
+_ORDER = operator.attrgetter("order")
+
+
+def _place(c: CompiledRule) -> tuple[str, list[int]]:
+    """Where a compiled rule is filed: under its local ports, its remote ports, or in the
+    general list (``("general", [])``)."""
+    local = _narrow(c.local_ports)
+    if local is not None:
+        return "local", local
+    remote = _narrow(c.remote_ports)
+    if remote is not None:
+        return "remote", remote
+    return "general", []
+
+
 class _Index:
-    """The rules of one direction, filed for quick lookup."""
+    """The rules of one direction, filed for quick lookup; each list in match order."""
 
     def __init__(self) -> None:
         self.by_local: dict[int, list[CompiledRule]] = {}
         self.by_remote: dict[int, list[CompiledRule]] = {}
         self.general: list[CompiledRule] = []
 
+    @property
+    def tables(self) -> dict[str, dict[int, list[CompiledRule]]]:
+        """The port tables by the name :func:`_place` gives them."""
+        return {"local": self.by_local, "remote": self.by_remote}
+
     def add(self, c: CompiledRule) -> None:
-        local = _narrow(c.local_ports)
-        if local is not None:
-            for n in local:
-                self.by_local.setdefault(n, []).append(c)
+        """File a rule that comes after every rule filed so far (a fresh build)."""
+        where, ports = _place(c)
+        if where == "general":
+            self.general.append(c)
             return
-        remote = _narrow(c.remote_ports)
-        if remote is not None:
-            for n in remote:
-                self.by_remote.setdefault(n, []).append(c)
-            return
-        self.general.append(c)
+        table = self.by_local if where == "local" else self.by_remote
+        for n in ports:
+            table.setdefault(n, []).append(c)
+
+    def updated(self, gone: Iterable[CompiledRule], new: Iterable[CompiledRule]) -> _Index:
+        """A copy with ``gone`` taken out and ``new`` put in place; this index unchanged.
+
+        The port tables are copied (one C call each) and only the lists an edit touches:
+        the data path may read this index while the copy is made.
+        """
+        out = _Index()
+        out.by_local = dict(self.by_local)
+        out.by_remote = dict(self.by_remote)
+        out.general = self.general  # shared until an edit touches it
+        copied: set[int] = set()
+
+        def own(table: dict[int, list[CompiledRule]] | None, n: int) -> list[CompiledRule]:
+            if table is None:
+                if id(out.general) not in copied:
+                    out.general = list(self.general)
+                    copied.add(id(out.general))
+                return out.general
+            found = table.get(n)
+            if found is None or id(found) not in copied:
+                found = list(found or ())
+                table[n] = found
+                copied.add(id(found))
+            return found
+
+        for c in gone:
+            where, ports = _place(c)
+            table = (
+                None if where == "general" else out.by_local if where == "local" else out.by_remote
+            )
+            for n in ports or [0]:
+                lst = own(table, n)
+                i = bisect.bisect_left(lst, c.order, key=_ORDER)
+                while lst[i] is not c:
+                    i += 1
+                del lst[i]
+                if table is not None and not lst:
+                    del table[n]
+        for c in new:
+            where, ports = _place(c)
+            table = (
+                None if where == "general" else out.by_local if where == "local" else out.by_remote
+            )
+            for n in ports or [0]:
+                lst = own(table, n)
+                lst.insert(bisect.bisect_left(lst, c.order, key=_ORDER), c)
+        return out
 
     def candidates(self, conn: Connection) -> Iterator[CompiledRule]:
         lists = [
@@ -240,15 +362,42 @@ class _Index:
         present = [x for x in lists if x]
         if len(present) == 1:
             return iter(present[0])
-        return heapq.merge(*present, key=lambda c: c.order)
+        return heapq.merge(*present, key=_ORDER)
+
+
+# An incremental build gives way to a fresh one when it would re-compile more than this
+# share of the rules: compiling most of them one by one costs more than a fresh build.
+_INCREMENTAL_FRACTION = 4
+
+
+class _Users(NamedTuple):
+    """Which rules looked up which condition names: (type, name) -> ids of rules, and each
+    rule's lookups. Built once per chain of matchers, then copied on write."""
+
+    users: dict[tuple[str, str], frozenset[int]]
+    refs: dict[int, tuple[tuple[str, str], ...]]
 
 
 class Matcher:
-    """Maps connections to the installed rules of a policy."""
+    """Maps connections to the installed rules of a policy.
 
-    def __init__(self, policy: Policy) -> None:
+    ``previous``, the matcher of the policy this one replaces, makes the build cost follow
+    the change (module docstring); the result is the same as without it.
+    """
+
+    def __init__(self, policy: Policy, previous: Matcher | None = None) -> None:
         self.policy = policy
+        self.incremental = False  # whether this matcher was built from ``previous``
+        self._users: _Users | None = None
+        if previous is not None:
+            try:
+                self.incremental = self._update(previous)
+            except LookupError:  # an index out of step with its rules: never guess
+                self.incremental = False
+            if self.incremental:
+                return
         self.compiled = tuple(compile_rule(policy, i, r) for i, r in enumerate(policy.rules))
+        self._by_rule = dict(zip(map(id, policy.rules), self.compiled, strict=True))
         self._inbound = _Index()
         self._outbound = _Index()
         for c in self.compiled:
@@ -256,6 +405,79 @@ class Matcher:
                 self._inbound.add(c)
             if c.outbound:
                 self._outbound.add(c)
+
+    def _update(self, previous: Matcher) -> bool:
+        """Build from ``previous``; False (nothing set) when a fresh build is due."""
+        policy, old = self.policy, previous.policy
+        rules = policy.rules
+        new_ids = dict(zip(map(id, rules), rules, strict=True))
+        old_by_rule = previous._by_rule
+        added_ids = new_ids.keys() - old_by_rule.keys()
+        gone_ids = old_by_rule.keys() - new_ids.keys()
+        changed = _changed_names(old.by_type, policy.by_type)
+        stale_ids: set[int] = set()
+        users = None
+        if changed:
+            users = previous._users_index()
+            for key in changed:
+                stale_ids |= users.users.get(key, frozenset())
+            stale_ids &= new_ids.keys()
+            stale_ids -= added_ids
+        if (len(added_ids) + len(stale_ids)) * _INCREMENTAL_FRACTION > max(len(rules), 64):
+            return False
+        by_rule = dict(old_by_rule)
+        gone = [by_rule.pop(i) for i in gone_ids]
+        redo = [by_rule[i] for i in stale_ids]
+        fresh: list[CompiledRule] = []
+        for i in added_ids:
+            rule = new_ids[i]
+            at = _position(rules, rule)
+            order_key = rule_order_key(rule)
+            if (at > 0 and rule_order_key(rules[at - 1]) == order_key) or (
+                at + 1 < len(rules) and rule_order_key(rules[at + 1]) == order_key
+            ):
+                return False  # a tie in the collation: positions decide, build afresh
+            fresh.append(compile_rule(policy, 0, rule))
+        for c in redo:
+            fresh.append(dataclasses.replace(compile_rule(policy, 0, c.rule), order=c.order))
+        for c in fresh:
+            by_rule[id(c.rule)] = c
+        compiled = tuple(map(by_rule.__getitem__, map(id, rules)))
+        orders = list(map(_ORDER, compiled))
+        if not all(map(operator.lt, orders, orders[1:])):
+            return False  # not strictly in match order: never guess, build afresh
+        out_gone = [*gone, *redo]
+        self.compiled = compiled
+        self._by_rule = by_rule
+        self._inbound = previous._inbound.updated(
+            [c for c in out_gone if c.inbound], [c for c in fresh if c.inbound]
+        )
+        self._outbound = previous._outbound.updated(
+            [c for c in out_gone if c.outbound], [c for c in fresh if c.outbound]
+        )
+        if users is not None or previous._users is not None:
+            self._users = _updated_users(
+                users or previous._users_index(),
+                [id(c.rule) for c in out_gone],
+                [(id(c.rule), condition_refs(policy, c.rule)) for c in fresh],
+            )
+        return True
+
+    def _users_index(self) -> _Users:
+        """The reverse index of this matcher's condition lookups (built on first use)."""
+        found = self._users
+        if found is None:
+            users: dict[tuple[str, str], set[int]] = {}
+            refs: dict[int, tuple[tuple[str, str], ...]] = {}
+            for c in self.compiled:
+                looked = condition_refs(self.policy, c.rule)
+                if looked:
+                    refs[id(c.rule)] = looked
+                    for key in looked:
+                        users.setdefault(key, set()).add(id(c.rule))
+            found = _Users({k: frozenset(v) for k, v in users.items()}, refs)
+            self._users = found
+        return found
 
     def match(self, conn: Connection, now: datetime | None = None) -> TTLSRule | None:
         """The first rule in match order whose conditions all hold, or None."""
@@ -272,6 +494,54 @@ class Matcher:
             if c.matches(local.version, lv, rv, conn, now):
                 return c
         return None
+
+
+_NO_NAMES: Mapping[str, Statement] = {}
+
+
+def _changed_names(
+    old: Mapping[str, Mapping[str, Statement]], new: Mapping[str, Mapping[str, Statement]]
+) -> set[tuple[str, str]]:
+    """The condition names that find another object (or none) in ``new`` than in ``old``.
+
+    A table the policies share (a patch shares the tables it did not edit) is skipped
+    whole; otherwise the cost is the size of the condition tables, not of the rules.
+    """
+    out: set[tuple[str, str]] = set()
+    for kind in CONDITION_KINDS:
+        a, b = old.get(kind, _NO_NAMES), new.get(kind, _NO_NAMES)
+        if a is b:
+            continue
+        for name in a.keys() | b.keys():
+            if a.get(name) is not b.get(name):
+                out.add((kind, name))
+    return out
+
+
+def _position(rules: tuple[TTLSRule, ...], rule: TTLSRule) -> int:
+    """The index of ``rule`` in ``rules`` (in match order), found by binary search."""
+    key = rule_order_key(rule)
+    at = bisect.bisect_left(rules, key, key=rule_order_key)
+    while rules[at] is not rule:
+        at += 1
+    return at
+
+
+def _updated_users(
+    users: _Users, gone: list[int], new: list[tuple[int, tuple[tuple[str, str], ...]]]
+) -> _Users:
+    """A copy of the reverse index with the lookups of ``gone`` rules replaced by ``new``."""
+    index = dict(users.users)
+    refs = dict(users.refs)
+    for rule_id in gone:
+        for key in refs.pop(rule_id, ()):
+            index[key] = index.get(key, frozenset()) - {rule_id}
+    for rule_id, looked in new:
+        if looked:
+            refs[rule_id] = looked
+            for key in looked:
+                index[key] = index.get(key, frozenset()) | {rule_id}
+    return _Users(index, refs)
 
 
 def in_period(t: IpTimeCondition, now: datetime) -> bool:

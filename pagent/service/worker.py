@@ -5,8 +5,9 @@ LogLevel 511) takes seconds; on the event loop it would leave every client unans
 :func:`in_thread` runs it on a thread of its own and awaits it. The thread is a daemon:
 SIGTERM ends the service at once even while a parse of minutes runs, and the abandoned
 work changes nothing that outlives the process. :class:`LoopStack` is the stack as the
-worker sees it: the policy's matcher is built on the worker, and the swap itself (policy
-and matcher together) runs on the loop, where the data path reads them.
+worker sees it: the policy's matcher is built on the worker, from the installed one so that
+its cost follows the change, and the swap itself (policy and matcher together, two
+assignments) runs on the loop, where the data path reads them.
 """
 
 from __future__ import annotations
@@ -104,7 +105,9 @@ class LoopStack:
         if loop is None or not in_worker():
             self._stack.install_policy(policy)
             return
-        matcher = Matcher(policy)
+        # From the installed matcher: a one-rule edit of 50,000 rules compiles one rule, not
+        # all of them (issue 13 §1). Reading it here is safe: a matcher is never changed.
+        matcher = Matcher(policy, self._stack.matcher)
         on_loop(loop, lambda: self._stack.install_policy(policy, matcher))
 
     def remove_policy(self) -> None:

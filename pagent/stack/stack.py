@@ -291,12 +291,15 @@ class Stack:
         """Install PAGENT's AT-TLS policy, replacing the installed one (§4.6).
 
         ``matcher`` is the policy's :class:`Matcher` when the caller built it already (the
-        service builds it off its event loop, then swaps both in at once: issue 13 §1).
+        service builds it off its event loop, then swaps both in at once: issue 13 §1);
+        otherwise it is built here, from the installed one.
         """
         before = self.state
         self.policy = policy
         self.matcher = (
-            matcher if matcher is not None and matcher.policy is policy else Matcher(policy)
+            matcher
+            if matcher is not None and matcher.policy is policy
+            else Matcher(policy, self.matcher)
         )
         self._send(self._announce(before, installed=True))
 
