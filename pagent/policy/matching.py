@@ -22,10 +22,13 @@ looked up (IpAddr, IpAddrSet, IpAddrGroup, PortRange, PortGroup, IpTimeCondition
 finds the same object; the others are compiled again and filed in copies of the index lists
 they touch. Match order is a key that does not depend on the position (Priority, then
 name, then the position in the build that first compiled the rule, which only breaks ties
-in the collation), so an inserted rule renumbers nothing. Whenever the shortcut could
-differ from a fresh build (a new rule that ties with a neighbour, an order that is not
-strictly rising), it builds afresh. The previous matcher is never changed: the data path
-may be reading it while the new one is built.
+in the collation), so an inserted rule renumbers nothing. A patched policy says which rules
+it removed and added (:meth:`pagent.policy.policy.Policy.rules_since`), so that nothing
+walks the unchanged rules; for any other policy the rules are compared by identity, in C.
+Whenever the shortcut could differ from a fresh build (a new rule that ties with a
+neighbour in the collation, a result that does not agree with the policy's rules), it
+builds afresh. The previous matcher is never changed: the data path may be reading it
+while the new one is built.
 """
 
 from __future__ import annotations
@@ -410,44 +413,48 @@ class Matcher:
         """Build from ``previous``; False (nothing set) when a fresh build is due."""
         policy, old = self.policy, previous.policy
         rules = policy.rules
-        new_ids = dict(zip(map(id, rules), rules, strict=True))
         old_by_rule = previous._by_rule
-        added_ids = new_ids.keys() - old_by_rule.keys()
-        gone_ids = old_by_rule.keys() - new_ids.keys()
-        changed = _changed_names(old.by_type, policy.by_type)
+        since = policy.rules_since(old)
+        if since is not None:
+            # The patch says which rules left and which came: no pass over the others.
+            removed = {id(r): r for r in since[0]}
+            new_rules = {id(r): r for r in since[1]}
+            again = removed.keys() & new_rules.keys()  # re-judged, the same rule object
+            gone_ids = removed.keys() - again
+            added_ids = new_rules.keys() - again
+        else:
+            new_rules = dict(zip(map(id, rules), rules, strict=True))
+            added_ids = new_rules.keys() - old_by_rule.keys()
+            gone_ids = old_by_rule.keys() - new_rules.keys()
         stale_ids: set[int] = set()
         users = None
+        changed = _changed_names(old.by_type, policy.by_type)
         if changed:
             users = previous._users_index()
             for key in changed:
                 stale_ids |= users.users.get(key, frozenset())
-            stale_ids &= new_ids.keys()
-            stale_ids -= added_ids
+            stale_ids -= gone_ids
         if (len(added_ids) + len(stale_ids)) * _INCREMENTAL_FRACTION > max(len(rules), 64):
             return False
         by_rule = dict(old_by_rule)
         gone = [by_rule.pop(i) for i in gone_ids]
         redo = [by_rule[i] for i in stale_ids]
-        fresh: list[CompiledRule] = []
-        for i in added_ids:
-            rule = new_ids[i]
-            at = _position(rules, rule)
-            order_key = rule_order_key(rule)
-            if (at > 0 and rule_order_key(rules[at - 1]) == order_key) or (
-                at + 1 < len(rules) and rule_order_key(rules[at + 1]) == order_key
-            ):
-                return False  # a tie in the collation: positions decide, build afresh
-            fresh.append(compile_rule(policy, 0, rule))
-        for c in redo:
-            fresh.append(dataclasses.replace(compile_rule(policy, 0, c.rule), order=c.order))
+        added = [compile_rule(policy, 0, new_rules[i]) for i in added_ids]
+        redone = [dataclasses.replace(compile_rule(policy, 0, c.rule), order=c.order) for c in redo]
+        fresh = [*added, *redone]
         for c in fresh:
             by_rule[id(c.rule)] = c
-        compiled = tuple(map(by_rule.__getitem__, map(id, rules)))
-        orders = list(map(_ORDER, compiled))
-        if not all(map(operator.lt, orders, orders[1:])):
-            return False  # not strictly in match order: never guess, build afresh
+        compiled = list(previous.compiled)
+        for c in gone:
+            del compiled[_find(compiled, c)]
+        for was, c in zip(redo, redone, strict=True):
+            compiled[_find(compiled, was)] = c
+        for c in added:
+            compiled.insert(bisect.bisect_left(compiled, c.order, key=_ORDER), c)
+        if not _agrees(compiled, rules, added):
+            return False
         out_gone = [*gone, *redo]
-        self.compiled = compiled
+        self.compiled = tuple(compiled)
         self._by_rule = by_rule
         self._inbound = previous._inbound.updated(
             [c for c in out_gone if c.inbound], [c for c in fresh if c.inbound]
@@ -518,13 +525,34 @@ def _changed_names(
     return out
 
 
-def _position(rules: tuple[TTLSRule, ...], rule: TTLSRule) -> int:
-    """The index of ``rule`` in ``rules`` (in match order), found by binary search."""
-    key = rule_order_key(rule)
-    at = bisect.bisect_left(rules, key, key=rule_order_key)
-    while rules[at] is not rule:
+def _find(compiled: list[CompiledRule], c: CompiledRule) -> int:
+    """The index of ``c`` in ``compiled`` (in match order); IndexError when it is not there."""
+    at = bisect.bisect_left(compiled, c.order, key=_ORDER)
+    while compiled[at] is not c:
         at += 1
     return at
+
+
+def _agrees(
+    compiled: list[CompiledRule], rules: tuple[TTLSRule, ...], added: list[CompiledRule]
+) -> bool:
+    """Whether the spliced compiled rules are the policy's, in its order: checked at the
+    ends and at every inserted rule, which must not tie in the collation with a neighbour
+    (ties are ordered by definition, which only a fresh build knows)."""
+    if len(compiled) != len(rules):
+        return False
+    if compiled and (compiled[0].rule is not rules[0] or compiled[-1].rule is not rules[-1]):
+        return False
+    for c in added:
+        at = _find(compiled, c)
+        if rules[at] is not c.rule:
+            return False
+        key = c.order[:2]
+        if at > 0 and compiled[at - 1].order[:2] == key:
+            return False
+        if at + 1 < len(compiled) and compiled[at + 1].order[:2] == key:
+            return False
+    return True
 
 
 def _updated_users(

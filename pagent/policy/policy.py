@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import gc
+import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -58,7 +59,19 @@ def rule_order_key(rule: TTLSRule) -> tuple[int, bytes]:
     return (-(rule.priority or DEFAULT_PRIORITY), name_order_key(rule.name or ""))
 
 
-@dataclass(frozen=True, slots=True)
+class RuleDelta(NamedTuple):
+    """How the rules of a patched policy differ from those of the policy it was patched
+    from, for whoever follows the rules cheaply from one policy to the next (the matcher:
+    :mod:`pagent.policy.matching`). ``base`` is a weak reference, so that a chain of
+    refreshes keeps no old policy alive."""
+
+    base: weakref.ReferenceType[Policy]
+    rules: tuple[TTLSRule, ...]  # the rules described (the patched policy's own tuple)
+    removed: tuple[TTLSRule, ...]  # rules of the base that ``rules`` has not
+    added: tuple[TTLSRule, ...]  # rules of ``rules`` that the base has not
+
+
+@dataclass(frozen=True, slots=True, weakref_slot=True)
 class Policy:
     """An AT-TLS policy as PAGENT would install it."""
 
@@ -75,6 +88,15 @@ class Policy:
         default_factory=dict, repr=False, compare=False
     )
     file_diagnostics: tuple[Diagnostic, ...] = field(default=(), repr=False, compare=False)
+    delta: RuleDelta | None = field(default=None, repr=False, compare=False)
+
+    def rules_since(self, base: Policy) -> tuple[tuple[TTLSRule, ...], tuple[TTLSRule, ...]] | None:
+        """The rules removed from ``base`` and those added, when this policy was patched
+        from ``base`` (its rules unchanged since); None when that is not known."""
+        d = self.delta
+        if d is None or d.rules is not self.rules or d.base() is not base:
+            return None
+        return d.removed, d.added
 
     @property
     def rejected(self) -> bool:
@@ -317,15 +339,21 @@ def _finish(
     inline_names: frozenset[tuple[str, str]],
     *,
     presorted: bool = False,
+    base: tuple[Policy, Sequence[TTLSRule], Sequence[TTLSRule]] | None = None,
 ) -> Policy:
     if not presorted:
         rules.sort(key=rule_order_key)
     discarded.sort(key=rule_order_key)
     diags = [*file_diags, *(d for ds in owned.values() for d in ds)]
     diags.sort(key=sort_key)
+    installed = tuple(rules)
+    delta = None
+    if base is not None:
+        delta = RuleDelta(weakref.ref(base[0]), installed, tuple(base[1]), tuple(base[2]))
     return Policy(
+        delta=delta,
         by_type=by_type,
-        rules=tuple(rules),
+        rules=installed,
         discarded=tuple(r.name or "" for r in discarded),
         diagnostics=tuple(diags),
         files=files,
@@ -492,7 +520,7 @@ def patch(
         verdicts.pop(k, None)
         owned.pop(k, None)
     resolver = _Resolver(by_type, inline, [], verdicts)
-    kept = _without(previous.rules, stale, [*removed, *affected.values()])  # in match order
+    kept, out = _without(previous.rules, stale, [*removed, *affected.values()])
     fresh: list[TTLSRule] = []
     old_discarded = {id(s) for s in removed} | set(affected)
     rule_table = by_type.get("TTLSRule", _NO_TABLE)
@@ -524,6 +552,7 @@ def patch(
         tuple(f.path for f in built),
         inline,
         presorted=rules is not None,
+        base=(previous, out, fresh) if out is not None else None,
     )
 
 
@@ -576,8 +605,9 @@ def _patch_tables(
 
 def _without(
     rules: Sequence[TTLSRule], stale: set[int], candidates: Iterable[Statement]
-) -> list[TTLSRule]:
-    """``rules`` (in match order) without those whose id is in ``stale``.
+) -> tuple[list[TTLSRule], list[TTLSRule] | None]:
+    """``rules`` (in match order) without those whose id is in ``stale``, and those taken
+    out (None when not tracked).
 
     The stale ones are found by binary search on the match order (``candidates`` holds
     them, among other statements), so that a one-rule edit of 50,000 rules computes a few
@@ -585,7 +615,7 @@ def _without(
     """
     wanted = [s for s in candidates if isinstance(s, TTLSRule)]
     if len(wanted) > _INSERT_MAX:
-        return [r for r in rules if id(r) not in stale]
+        return [r for r in rules if id(r) not in stale], None
     at: list[int] = []
     for r in wanted:
         key = rule_order_key(r)
@@ -595,9 +625,10 @@ def _without(
         if i < len(rules) and rules[i] is r:
             at.append(i)  # else it was not installed (discarded before)
     out = list(rules)
-    for i in sorted(set(at), reverse=True):
+    taken = sorted(set(at), reverse=True)
+    for i in taken:
         del out[i]
-    return out
+    return out, [rules[i] for i in taken]
 
 
 def _update_dependents(

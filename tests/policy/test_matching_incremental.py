@@ -18,6 +18,9 @@ from pagent.policy.policy import Policy, load_policy
 from pagent.policy.source import decode
 
 _OBJECTS = {
+    "TTLSGroupAction G": "TTLSEnabled On",
+    "TTLSEnvironmentAction E": "HandshakeRole Server\n  TTLSKeyringParmsRef K",
+    "TTLSKeyringParms K": "Keyring SRV/RING",
     "PortRange P1": "Port 1-3",
     "PortRange P2": "Port 4",
     "PortRange P3": "Port 9-10",
@@ -27,11 +30,6 @@ _OBJECTS = {
     "IpAddrSet S1": "Prefix 10.0.0.0/30",
     "IpAddrGroup AG1": "IpAddrRef A1\n  IpAddrSetRef S1",
 }
-_ACTIONS = (
-    "TTLSGroupAction G\n{\n  TTLSEnabled On\n}\n"
-    "TTLSEnvironmentAction E\n{\n  HandshakeRole Server\n  TTLSKeyringParms\n  {\n"
-    "    Keyring SRV/RING\n  }\n}\n"
-)
 _CONDITIONS = [
     "LocalPortRange 1",
     "LocalPortRange 2-5",
@@ -52,6 +50,8 @@ _CONDITIONS = [
     "Jobname ABC",
 ]
 _OBJECT_EDITS = [
+    ("TTLSGroupAction G", "TTLSEnabled On\n  Trace 3"),  # every rule re-judged, none moved
+    ("TTLSKeyringParms K", "Keyring SRV/OTHER"),
     ("PortRange P1", "Port 2-6"),
     ("PortRange P2", "Port 7"),
     ("PortRange P3", "Port 1-10"),
@@ -94,7 +94,7 @@ def _text(objects: dict[str, str], rules: list[_Rule]) -> str:
     objs = "".join(f"{head}\n{{\n  {body}\n}}\n" for head, body in objects.items())
     seen: set[str] = set()
     unique = [r for r in rules if not (r.name in seen or seen.add(r.name))]
-    return _ACTIONS + objs + "".join(r.text() for r in unique)
+    return objs + "".join(r.text() for r in unique)
 
 
 _EDIT = st.one_of(
