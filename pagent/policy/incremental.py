@@ -187,6 +187,16 @@ def _build_raw(raw: RawFile, offset: int) -> _Built:
     )
 
 
+def _release(raw: RawFile) -> None:
+    """Drop a scanned file's blocks a slice at a time: dropping 300,000 blocks and their two
+    million parameters at once is one C call that holds the GIL for 0.1-0.2 s, and the
+    service's event loop waits for it (issue 13 §1)."""
+    blocks = raw.blocks
+    while blocks:
+        del blocks[-512:]
+    raw.strays.clear()
+
+
 def _join(state: _FileState, path: str, extra: list[Diagnostic]) -> BuiltFile:
     """The file as a full build gives it (its statements list is the state's: not to be
     changed)."""
@@ -216,9 +226,17 @@ class PolicyCache:
     def load(self, sources: Iterable[SourceText]) -> Policy:
         """Build the policy of these files (the common file first)."""
         self._removed, self._added = [], []
-        with no_gc():
-            built = [self._build(s) for s in sources]
-            policy = self._merge(built)
+        try:
+            with no_gc():
+                built = [self._build(s) for s in sources]
+                policy = self._merge(built)
+        except BaseException:
+            # A patch updates the last policy's verdicts in place: after a failure half-way
+            # nothing of them is trusted, and the next load builds everything.
+            self._files.clear()
+            self._last = None
+            self._dependents = None
+            raise
         self._last = policy
         return policy
 
@@ -235,7 +253,9 @@ class PolicyCache:
                 s.KEYWORD in kinds for s in (*self._removed, *self._added)
             ):
                 self._dependents = dependents_of(last)  # kept up to date by each patch
-            patched = patch(last, self._removed, self._added, built, self._dependents)
+            patched = patch(
+                last, self._removed, self._added, built, self._dependents, take_over=True
+            )
             if patched is not None:
                 self.patched = True
                 return patched
@@ -258,8 +278,10 @@ class PolicyCache:
                 self.built_blocks += len(raw.blocks)
                 built = build_file(raw)
                 built.diagnostics.extend(extra)
+                _release(raw)
                 return built
             new = _build_raw(raw, 0)
+            _release(raw)
             self.built_blocks += len(new.blocks)
             state = _FileState(
                 text,
@@ -305,6 +327,7 @@ class PolicyCache:
         if raw.diagnostics or raw.strays:
             return None
         middle = _build_raw(raw, start)
+        _release(raw)
         self.reused_blocks += n - (k - h)
         self.built_blocks += len(middle.blocks)
         s_h = old.statement_ends.at(h - 1) if h else 0

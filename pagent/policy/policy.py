@@ -474,8 +474,15 @@ def patch(
     added: Sequence[Statement],
     built: Sequence[BuiltFile],
     dependents: Dependents | None,
+    *,
+    take_over: bool = False,
 ) -> Policy | None:
     """The policy after replacing ``removed`` statements by ``added`` ones, or None.
+
+    ``take_over``: the new policy takes the previous one's verdicts over and updates them
+    in place instead of copying them (300,000 entries for 50,000 rules); the previous
+    policy's verdicts are then no longer its own. For a caller that drops the previous
+    policy's verdicts, as :class:`pagent.policy.incremental.PolicyCache` does.
 
     The result is what :func:`merge` gives for ``built``, reached by re-resolving only
     the statements that can be affected: the added ones, and those whose verdict looked
@@ -507,7 +514,9 @@ def patch(
     for f in built:
         if not f.inline_names <= inline:
             return None
-    verdicts = dict(previous.verdicts)
+    removed_verdicts = [previous.verdicts.get(id(s)) for s in removed]
+    before = previous.verdicts
+    verdicts = before if take_over and isinstance(before, dict) else dict(before)
     owned = {k: list(v) for k, v in previous.owned.items()}
     gone = {id(s) for s in removed}
     affected: dict[int, Statement] = {id(s): s for s in added}
@@ -538,7 +547,7 @@ def patch(
     for k, ds in resolver.owned.items():
         owned[k] = ds
     if dependents is not None:
-        _update_dependents(dependents, previous, removed, resolver.verdicts.values())
+        _update_dependents(dependents, removed, removed_verdicts, resolver.verdicts.values())
     file_diags = [*empty_file_diagnostics(built), *(d for f in built for d in f.diagnostics)]
     resolver.verdicts = verdicts
     rules = _insert_rules(kept, fresh)
@@ -632,12 +641,14 @@ def _without(
 
 
 def _update_dependents(
-    dependents: Dependents, previous: Policy, removed: Sequence[Statement], new: Iterable[Verdict]
+    dependents: Dependents,
+    removed: Sequence[Statement],
+    removed_verdicts: Sequence[Verdict | None],
+    new: Iterable[Verdict],
 ) -> None:
-    """Keep the reverse index in step with a patch: drop what removed statements looked up,
-    add what the new verdicts look up."""
-    for s in removed:
-        old = previous.verdicts.get(id(s))
+    """Keep the reverse index in step with a patch: drop what removed statements looked up
+    (their verdicts before the patch), add what the new verdicts look up."""
+    for s, old in zip(removed, removed_verdicts, strict=True):
         if old is not None:
             for kind, name, _ in old.deps:
                 users = dependents.get((kind, name))

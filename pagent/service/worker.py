@@ -108,7 +108,18 @@ class LoopStack:
         # From the installed matcher: a one-rule edit of 50,000 rules compiles one rule, not
         # all of them (issue 13 §1). Reading it here is safe: a matcher is never changed.
         matcher = Matcher(policy, self._stack.matcher)
-        on_loop(loop, lambda: self._stack.install_policy(policy, matcher))
+        stack = self._stack
+
+        def swap() -> tuple[object, object]:
+            replaced = (stack.policy, stack.matcher)
+            stack.install_policy(policy, matcher)
+            return replaced
+
+        # The replaced policy and matcher are handed back and dropped here, on the worker:
+        # after a full rebuild theirs may be the last references to hundreds of thousands
+        # of objects, and freeing them on the loop would stall it (issue 13 §1).
+        replaced = on_loop(loop, swap)
+        del replaced
 
     def remove_policy(self) -> None:
         """Remove the policy (on the loop)."""
@@ -116,4 +127,12 @@ class LoopStack:
         if loop is None or not in_worker():
             self._stack.remove_policy()
             return
-        on_loop(loop, self._stack.remove_policy)
+        stack = self._stack
+
+        def remove() -> tuple[object, object]:
+            replaced = (stack.policy, stack.matcher)
+            stack.remove_policy()
+            return replaced
+
+        replaced = on_loop(loop, remove)  # dropped here, on the worker
+        del replaced

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.gen_policy import policy_text
 from pagent.policy.incremental import PolicyCache
-from pagent.policy.policy import Policy, dependents_of, load_policy
+from pagent.policy.policy import Policy, dependents_of, load_policy, patch
 from pagent.policy.source import decode
 
 BASE = policy_text(30)
@@ -412,3 +413,52 @@ def test_edits_at_both_ends_in_turn_match_a_full_build():
         policy = cache.load([_src(text)])
         assert cache.patched
         assert _same(policy, load_policy([_src(text)]))
+
+
+def test_a_load_that_fails_half_way_leaves_nothing_half_patched(monkeypatch):
+    """A patch updates the previous policy's verdicts in place (no copy of 300,000 of them):
+    after a failure the cache trusts none of it, and the next load builds everything."""
+    import pagent.policy.incremental as incremental_module
+
+    cache = PolicyCache()
+    cache.load([_src(BASE)])
+    real = incremental_module.patch
+
+    def failing(*args, **kwargs):
+        real(*args, **kwargs)
+        raise MemoryError("half-way")
+
+    monkeypatch.setattr(incremental_module, "patch", failing)
+    edited = BASE.replace("TTLSKeyringParms                  keyR00012", "TTLSKeyringParms X", 1)
+    with pytest.raises(MemoryError):
+        cache.load([_src(edited)])
+    monkeypatch.undo()
+    policy = cache.load([_src(edited)])
+    assert not cache.patched
+    assert _same(policy, load_policy([_src(edited)]))
+    again = cache.load([_src(BASE)])
+    assert cache.patched
+    assert _same(again, load_policy([_src(BASE)]))
+
+
+def test_a_patch_takes_the_verdicts_over_only_when_asked():
+    """By default a patch leaves the previous policy's verdicts as they were."""
+    from pagent.policy.build import BuiltFile
+
+    base = load_policy([_src(BASE)])
+    verdicts = dict(base.verdicts)
+    edited = load_policy([_src(BASE.replace("Trace                           2", "Trace 3", 1))])
+    group = edited.by_type["TTLSGroupAction"]["gAct00000"]
+    old_group = base.by_type["TTLSGroupAction"]["gAct00000"]
+    built = [
+        BuiltFile(
+            path="p.policy",
+            statements=[
+                group if s is old_group else s for t in base.by_type.values() for s in t.values()
+            ],
+        )
+    ]
+    patched = patch(base, [old_group], [group], built, dependents_of(base))
+    assert patched is not None
+    assert dict(base.verdicts) == verdicts
+    assert patched.verdicts is not base.verdicts
