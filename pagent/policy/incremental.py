@@ -1,12 +1,16 @@
-"""Re-checking a policy after an edit, reusing what did not change (issue 2 §9).
+"""Re-checking a policy after an edit, reusing what did not change (issue 2 §9, issue 13 §1).
 
 A service refreshes and an editor re-checks the same files again and again, usually after
-a small edit. :class:`PolicyCache` keeps, per file, the lines it last read and the
-statements built from each top-level block. On the next read it finds the lines that
-changed (the longest common prefix and suffix of the two line lists, compared in C by
-slices), re-scans and re-builds only the blocks that touch them, and hands the rest over
-as the very same objects. The merge then reuses the resolver's verdicts for every object
-whose references still find the same objects (:class:`pagent.policy.policy.Verdict`).
+a small edit. :class:`PolicyCache` keeps, per file, the text it last read, the statements
+built from each top-level block and where each block ends in the text. On the next read it
+finds the characters that changed (the longest common prefix and suffix of the two texts,
+compared a chunk at a time in C), re-scans and re-builds only the blocks that touch them,
+and hands the rest over as the very same objects, with the file's statement list spliced.
+Nothing proportional to the file is redone for a one-rule edit: the file is never split
+into lines, and block ends after the edit are kept as distances from the end of the text
+(:class:`_Offsets`). The merge then patches the previous policy
+(:func:`pagent.policy.policy.patch`), reusing the resolver's verdicts for every object whose
+references still find the same objects (:class:`pagent.policy.policy.Verdict`).
 
 It never changes a result, only the time: whenever the shortcut could differ from a full
 build it takes the full build. That is the case when the previous read had a brace error

@@ -92,9 +92,8 @@ _RULE = st.builds(
 
 def _text(objects: dict[str, str], rules: list[_Rule]) -> str:
     objs = "".join(f"{head}\n{{\n  {body}\n}}\n" for head, body in objects.items())
-    seen: set[str] = set()
-    unique = [r for r in rules if not (r.name in seen or seen.add(r.name))]
-    return objs + "".join(r.text() for r in unique)
+    unique = {r.name: r for r in reversed(rules)}  # the first of each name
+    return objs + "".join(r.text() for r in rules if unique[r.name] is r)
 
 
 _EDIT = st.one_of(

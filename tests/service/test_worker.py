@@ -7,6 +7,7 @@ import shutil
 import threading
 import weakref
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from benchmarks.gen_policy import policy_text
 from pagent.policy.incremental import PolicyCache
 from pagent.policy.matching import Connection, Matcher
+from pagent.policy.policy import Policy
 from pagent.policy.source import decode
 from pagent.service.worker import LoopStack, in_thread
 from pagent.stack import Stack
@@ -38,7 +40,7 @@ def _src(text: str):
     return decode(text.encode(), "TTLS.policy")
 
 
-def _install_on_worker(stack: Stack, policies: list) -> list[Matcher]:
+def _install_on_worker(stack: Stack, policies: list[Policy]) -> list[Matcher]:
     """Install each policy from a worker thread, as the service's PAGENT task does; the
     matchers installed, in turn."""
 
@@ -47,7 +49,7 @@ def _install_on_worker(stack: Stack, policies: list) -> list[Matcher]:
         front = LoopStack(stack, lambda: loop)
         installed: list[Matcher] = []
         for policy in policies:
-            await in_thread(lambda p=policy: front.install_policy(p))
+            await in_thread(partial(front.install_policy, policy))
             assert stack.matcher is not None
             installed.append(stack.matcher)
         return installed
@@ -72,7 +74,9 @@ def test_a_refresh_builds_the_matcher_from_the_installed_one(stack):
     conn = Connection("inbound", "10.1.1.1", 20011, "10.0.11.9", 5000, "JOB011X")
     assert stack.matcher is not None
     assert stack.matcher.match(conn) is Matcher(edited).match(conn)
-    assert stack.matcher.match(conn).name == "Rule00011"  # type: ignore[union-attr]
+    found = stack.matcher.match(conn)
+    assert found is not None
+    assert found.name == "Rule00011"
 
 
 def test_the_replaced_policy_is_freed_on_the_worker_not_on_the_loop(stack):
