@@ -521,8 +521,13 @@ def patch(
     gone = {id(s) for s in removed}
     affected: dict[int, Statement] = {id(s): s for s in added}
     for key in {*keys_removed, *keys_added}:
-        for key_id, dep in (dependents or _NO_USERS).get(key, {}).items():
-            if key_id not in gone:
+        users = (dependents or _NO_USERS).get(key, {})
+        for key_id, dep in list(users.items()):
+            if by_type.get(dep.KEYWORD, _NO_TABLE).get(dep.name or "") is not dep:
+                # No longer in the policy (removed now or by an earlier patch, which only
+                # dropped the lookups of its latest verdict): never judge it again.
+                del users[key_id]
+            elif key_id not in gone:
                 affected[key_id] = dep
     stale = gone | set(affected)
     for k in stale:
