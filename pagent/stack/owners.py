@@ -81,14 +81,45 @@ def _environ(pid: int) -> dict[str, str]:
     return out
 
 
+PF_EXITING = 0x4  # task flag: the process has begun to exit (linux/sched.h)
+
+
+def _exiting(pid: int) -> bool:
+    """Whether process ``pid`` is exiting, a zombie, or gone (/proc/PID/stat).
+
+    The comm field may hold spaces and parentheses: the fields after it are counted from
+    its last ``)``; the state is the first of them and the flags the seventh.
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return True
+    fields = stat[stat.rfind(b")") + 1 :].split()
+    try:
+        return fields[0] in (b"Z", b"X", b"x") or bool(int(fields[6]) & PF_EXITING)
+    except (IndexError, ValueError):
+        return True
+
+
 def describe(pid: int) -> Owner:
-    """The job name and user id of process ``pid`` (UNKNOWN if it has gone)."""
+    """The job name and user id of process ``pid`` (UNKNOWN if it has gone).
+
+    A process that has begun to exit is UNKNOWN too: the kernel drops its memory, and with
+    it the environment that /proc/PID/environ shows, before it closes its files, so for a
+    moment its sockets are still held while its ``_BPX_JOBNAME`` reads as missing. Taking
+    the process name then would give a covered connection the wrong job name, and send it
+    in clear (issue 11). PF_EXITING is set before the memory is dropped and never cleared,
+    so it is looked at *after* the environment was read: an environment read while the
+    flag was clear is the real one.
+    """
     try:
         comm = Path(f"/proc/{pid}/comm").read_text("latin-1").strip()
         uid = os.stat(f"/proc/{pid}").st_uid
     except OSError:
         return UNKNOWN
     env = _environ(pid)
+    if _exiting(pid):
+        return UNKNOWN
     jobname = env.get("_BPX_JOBNAME") or comm
     userid = env.get("_BPX_USERID") or user_name(uid)
     return Owner(pid, jobname.upper()[:8], userid.upper()[:8])

@@ -146,6 +146,38 @@ def test_describe_of_a_gone_process_is_unknown():
     assert owners.describe(child.pid) == owners.UNKNOWN
 
 
+def test_describe_of_an_exited_process_not_yet_reaped_is_unknown_not_its_process_name():
+    # An exiting process has lost its environment (its memory) before its files: for that
+    # moment /proc/PID/environ reads empty. A zombie is past that moment, and its
+    # environment cannot be read either; its _BPX_JOBNAME must not turn into the process
+    # name (issue 11).
+    env = {**os.environ, "_BPX_JOBNAME": "USER1GET"}
+    child = subprocess.Popen([sys.executable, "-c", "pass"], env=env)
+    try:
+        for _ in range(500):
+            stat = Path(f"/proc/{child.pid}/stat").read_bytes()
+            if stat[stat.rfind(b")") + 2 :].startswith(b"Z"):
+                break
+            time.sleep(0.01)
+        else:
+            pytest.fail("the child never became a zombie")
+        assert owners.describe(child.pid) == owners.UNKNOWN
+    finally:
+        child.wait()
+
+
+def test_describe_of_a_process_with_an_empty_environment_takes_its_process_name():
+    code = "import sys; sys.stdin.read()"
+    with subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, env={}) as child:
+        try:
+            described = owners.describe(child.pid)
+        finally:
+            assert child.stdin is not None
+            child.stdin.close()
+    assert described.pid == child.pid
+    assert described.jobname.startswith("PYTHON")
+
+
 def test_a_process_seen_outside_the_image_is_still_found_once_it_holds_the_socket(
     diag: SockDiag,
 ):
