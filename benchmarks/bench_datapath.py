@@ -53,6 +53,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import platform
@@ -368,20 +369,58 @@ def run_json(argv: list[str], timeout: float, what: str) -> dict[str, float]:
     return result
 
 
-def bulk(side: Side, mib: int, runs: int) -> None:
-    """Figure (a)."""
-    rates = []
+def _order(sides: list[Side], i: int) -> list[Side]:
+    """The sides in turn for run ``i``: alternated run by run, so that a load that comes and
+    goes on the machine (other processes) hits each side alike."""
+    return sides if i % 2 == 0 else sides[::-1]
+
+
+def _spread(side: Side, key: str, label: str, values: list[float], fmt: str) -> None:
+    """The median as the figure; every run and the spread as a note."""
+    side.results[key] = statistics.median(values)
+    runs = ", ".join(format(v, fmt) for v in values)
+    side.notes.append(
+        f"{label} runs: {runs} (median {format(side.results[key], fmt)}, "
+        f"min {format(min(values), fmt)}, max {format(max(values), fmt)})"
+    )
+
+
+def _cpu(pid: int) -> float:
+    """CPU seconds (user and system, all threads) a process has used."""
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
+
+
+def bulk_once(side: Side, mib: int) -> tuple[float, float]:
+    """One bulk run: MiB/s, and the proxy's CPU milliseconds per MiB relayed."""
+    cpu = _cpu(side.pid)
+    res = run_json(side.me("--bulk", str(side.port), str(mib), side.cafile), 120, "bulk")
+    used = _cpu(side.pid) - cpu
+    if res["counted"] != res["sent"]:
+        raise BenchError(
+            f"{side.name} bulk: sent {res['sent']:.0f} bytes, the backend counted "
+            f"{res['counted']:.0f}"
+        )
+    mibs = res["sent"] / 2**20
+    return mibs / res["seconds"], 1000 * used / mibs
+
+
+def bulk(sides: list[Side], mib: int, runs: int) -> None:
+    """Figure (a): a warm-up run each, then ``runs`` runs each, the sides alternating.
+
+    Also noted: the proxy's own CPU time per MiB, which a load on the machine changes far
+    less than the rate (both proxies share 2 CPUs with the client and the backend)."""
+    rates: dict[str, list[float]] = {side.name: [] for side in sides}
+    cpus: dict[str, list[float]] = {side.name: [] for side in sides}
     for i in range(runs + 1):
-        res = run_json(side.me("--bulk", str(side.port), str(mib), side.cafile), 120, "bulk")
-        if res["counted"] != res["sent"]:
-            raise BenchError(
-                f"{side.name} bulk: sent {res['sent']:.0f} bytes, the backend counted "
-                f"{res['counted']:.0f}"
-            )
-        if i:  # the first run is the warm-up
-            rates.append(res["sent"] / 2**20 / res["seconds"])
-    side.results["bulk"] = statistics.median(rates)
-    side.notes.append("bulk MiB/s runs: " + ", ".join(f"{r:.1f}" for r in rates))
+        for side in _order(sides, i):
+            rate, cpu = bulk_once(side, mib)
+            if i:  # the first run is the warm-up
+                rates[side.name].append(rate)
+                cpus[side.name].append(cpu)
+    for side in sides:
+        _spread(side, "bulk", "bulk MiB/s", rates[side.name], ".1f")
+        _spread(side, "bulk_cpu", "bulk CPU ms/MiB", cpus[side.name], ".2f")
 
 
 _STIME = re.compile(r"^(\d+) connections in ([\d.]+)s; ([\d.]+) connections/user sec", re.M)
@@ -403,23 +442,33 @@ def stime(side: Side, seconds: int) -> float:
     return int(match[1]) / wall
 
 
-def handshakes(side: Side, seconds: int, runs: int) -> None:
-    """Figure (b): s_time, or the Python loop when s_time is unusable."""
-    try:
-        stime(side, 1)  # warm-up
-        rates = [stime(side, seconds) for _ in range(runs)]
-        side.notes.append("handshakes by openssl s_time " + " ".join(STIME_FLAGS))
-    except (BenchError, subprocess.TimeoutExpired) as exc:
-        side.notes.append(f"s_time unusable ({exc}); handshakes by a Python loop")
-        argv = side.me("--loop", str(side.port), "1", side.cafile)
-        run_json(argv, 60, "handshake loop")
-        argv[-2] = str(seconds)
-        rates = []
-        for _ in range(runs):
-            res = run_json(argv, seconds + 60, "handshake loop")
-            rates.append(res["connections"] / res["seconds"])
-    side.results["handshakes"] = statistics.median(rates)
-    side.notes.append("handshakes/s runs: " + ", ".join(f"{r:.0f}" for r in rates))
+def _loop_rate(side: Side, seconds: int) -> float:
+    """The Python loop of fresh connections, when s_time is unusable: connections/s."""
+    res = run_json(
+        side.me("--loop", str(side.port), str(seconds), side.cafile), seconds + 60, "loop"
+    )
+    return res["connections"] / res["seconds"]
+
+
+def handshakes(sides: list[Side], seconds: int, runs: int) -> None:
+    """Figure (b): s_time (or the Python loop when s_time is unusable), a 1 s warm-up each,
+    then ``runs`` runs each, the sides alternating."""
+    rate_of: dict[str, Callable[[Side, int], float]] = {}
+    for side in sides:
+        try:
+            stime(side, 1)  # warm-up
+            rate_of[side.name] = stime
+            side.notes.append("handshakes by openssl s_time " + " ".join(STIME_FLAGS))
+        except (BenchError, subprocess.TimeoutExpired) as exc:
+            side.notes.append(f"s_time unusable ({exc}); handshakes by a Python loop")
+            _loop_rate(side, 1)
+            rate_of[side.name] = _loop_rate
+    rates: dict[str, list[float]] = {side.name: [] for side in sides}
+    for i in range(runs):
+        for side in _order(sides, i):
+            rates[side.name].append(rate_of[side.name](side, seconds))
+    for side in sides:
+        _spread(side, "handshakes", "handshakes/s", rates[side.name], ".0f")
 
 
 def settled_rss(pid: int, timeout: float = 5.0, quiet: float = 0.25) -> int:
@@ -492,22 +541,30 @@ def clear_rate(side: Side, seconds: int) -> None:
     )
 
 
-def measure(side: Side, args: argparse.Namespace) -> None:
-    """All figures of one side; a failure is noted, and the others still run."""
-    steps: list[tuple[str, Callable[[], None]]] = [
-        ("memory", lambda: memory(side, args.hold)),
-        ("handshakes", lambda: handshakes(side, args.stime, args.runs)),
-        ("bulk", lambda: bulk(side, args.bulk_mib, args.runs)),
-    ]
-    if side.name == "pagent":
-        steps.append(("plain connections", lambda: clear_rate(side, 3)))
+FIGURE_GROUPS = ("memory", "handshakes", "bulk", "plain")
+
+
+def measure(sides: list[Side], args: argparse.Namespace) -> None:
+    """The figures asked for; a failure is noted, and the others still run. Runs of the two
+    sides alternate within each figure (see _order)."""
+    steps: list[tuple[str, Callable[[], None]]] = []
+    for name in args.only:
+        if name == "memory":
+            for side in sides:
+                steps.append((f"{side.name} memory", functools.partial(memory, side, args.hold)))
+        elif name == "handshakes":
+            steps.append(("handshakes", lambda: handshakes(sides, args.stime, args.runs)))
+        elif name == "bulk":
+            steps.append(("bulk", lambda: bulk(sides, args.bulk_mib, args.runs)))
+        elif name == "plain":
+            steps.append(("pagent plain connections", lambda: clear_rate(sides[0], 3)))
     for name, step in steps:
-        print(f"  {side.name}: {name} ...", flush=True)
+        print(f"  {name} ...", flush=True)
         try:
             step()
         except (BenchError, subprocess.TimeoutExpired, OSError, ValueError) as exc:
-            side.notes.append(f"{name} FAILED: {exc}")
-            print(f"  {side.name}: {name} FAILED: {exc}", flush=True)
+            sides[0].notes.append(f"{name} FAILED: {exc}")
+            print(f"  {name} FAILED: {exc}", flush=True)
 
 
 # --- set-up ---------------------------------------------------------------------------------
@@ -627,6 +684,7 @@ def wait_tls(port: int, cafile: str, timeout: float) -> None:
 
 FIGURES = (
     ("bulk", "bulk throughput, 1 connection", "MiB/s", "higher is better"),
+    ("bulk_cpu", "  proxy CPU per MiB relayed", "ms", "lower is better"),
     ("handshakes", "full handshakes", "per s", "higher is better"),
     ("memory", "memory per idle connection", "KiB", "lower is better"),
     ("memory_active", "memory per active connection", "KiB", "lower is better"),
@@ -687,7 +745,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="measured runs (median)")
     parser.add_argument("--stime", type=int, default=5, help="seconds per s_time run")
     parser.add_argument("--hold", type=int, default=500, help="connections held for memory")
+    parser.add_argument(
+        "--only",
+        type=lambda text: [part for part in text.split(",") if part],
+        default=list(FIGURE_GROUPS),
+        help=f"figures to measure, comma-separated, of {','.join(FIGURE_GROUPS)} (all)",
+    )
     args = parser.parse_args(argv)
+    unknown = sorted(set(args.only) - set(FIGURE_GROUPS))
+    if unknown:
+        parser.error(f"--only: unknown figure {', '.join(unknown)} (of {','.join(FIGURE_GROUPS)})")
     began = time.monotonic()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up on SIGTERM too
     raise_nofile()
@@ -726,6 +793,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "pagent", PAGENT_PORT, ["ip", "netns", "exec", netns], running.process.pid, cafile
         )
         sides.append(pagent)
+        print(f"pagent serve pid {running.process.pid}", flush=True)
         if stunnel:
             accept, connect = free_port(), free_port()
             try:
@@ -738,8 +806,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             except BenchError as exc:
                 print(f"stunnel side FAILED: {exc}; measuring pagent only")
         print(f"s_time flags: {' '.join(STIME_FLAGS)} -time {args.stime}")
-        for side in sides:
-            measure(side, args)
+        measure(sides, args)
     report(sides)
     print(f"\ntotal time {time.monotonic() - began:.0f} s")
     return 0
