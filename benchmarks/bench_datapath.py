@@ -34,10 +34,12 @@ b. full handshakes per second: ``openssl s_time -connect 127.0.0.1:PORT -new -ti
    fresh connections (no session reuse) is used instead, and said so;
 c. memory per idle connection: ``--hold`` TLS connections opened (handshakes done) and held
    idle; the proxy process's RSS growth (pagent serve's, stunnel's, psutil) over the count;
-d. memory per active connection: the same, each connection having sent 256 KiB through the
-   proxy before it is held (its buffers have been used);
-e. RSS after a burst: once the active connections of (d) closed, the proxy's settled RSS as
-   a percentage of its RSS before (c) (issue 11's target: at most 125 %);
+d. memory per active connection: the same connections, once each has sent 256 KiB through
+   the proxy (its buffers have been used); RSS growth from before (c) over the count. Both
+   figures come from one burst, so that memory a proxy kept from an earlier burst (stunnel
+   keeps most of it) cannot make one figure look cheaper than it is;
+e. RSS after a burst: once the connections of (c) and (d) closed, the proxy's settled RSS
+   as a percentage of its RSS before (c) (issue 11's target: at most 125 %);
 f. what a second identical burst adds to the RSS after the first (target: nothing).
 
 Also printed, for pagent: plain connections per second through the stack to a port no rule
@@ -234,18 +236,22 @@ def _bulk(port: int, mib: int, cafile: str) -> None:
 
 
 def _hold(port: int, count: int, cafile: str, send: int = 0) -> None:
-    """Open ``count`` TLS connections (each sending ``send`` bytes: an *active* one), say
-    so, hold them until stdin closes."""
+    """Open ``count`` TLS connections and say so; when ``send``, then wait for a line on
+    stdin, send ``send`` bytes on each (they become *active* ones) and say so again; hold
+    them until stdin closes."""
     ctx = _context(cafile)
     conns: list[ssl.SSLSocket] = []
-    payload = bytes(send)
     try:
         for _ in range(count):
             sock = socket.create_connection(("127.0.0.1", port), timeout=30)
             conns.append(ctx.wrap_socket(sock))
-            if payload:
-                conns[-1].sendall(payload)
         print(json.dumps({"open": len(conns)}), flush=True)
+        if send:
+            sys.stdin.readline()
+            payload = bytes(send)
+            for conn in conns:
+                conn.sendall(payload)
+            print(json.dumps({"sent": len(conns)}), flush=True)
         sys.stdin.read()
     finally:
         for conn in conns:
@@ -491,41 +497,49 @@ def settled_rss(pid: int, timeout: float = 5.0, quiet: float = 0.25) -> int:
 ACTIVE_BYTES = 256 * 1024  # what each *active* held connection has sent through the proxy
 
 
-def _held(side: Side, count: int, send: int) -> int:
-    """Hold ``count`` connections (each sending ``send`` bytes); the proxy's settled RSS
-    while they are open. They are closed on return."""
-    argv = side.me("--hold", str(side.port), str(count), side.cafile, str(send))
+def _burst(side: Side, count: int) -> tuple[int, int]:
+    """Open ``count`` connections, then make each of them active (ACTIVE_BYTES through the
+    proxy); the proxy's settled RSS with them idle, then with them active. They are closed
+    on return. Both figures come from the same connections, so that memory the proxy kept
+    from an earlier burst does not make one of them look cheaper."""
+    argv = side.me("--hold", str(side.port), str(count), side.cafile, str(ACTIVE_BYTES))
     with started(argv, f"{side.name} hold", ready=False) as proc:
+        assert proc.stdin is not None
         line = readline(proc, 180, f"{side.name}: {count} connections")
         if json.loads(line)["open"] != count:
             raise BenchError(f"{side.name}: {line.strip()}")
-        return settled_rss(side.pid)
+        idle = settled_rss(side.pid)
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        line = readline(proc, 180, f"{side.name}: {count} connections active")
+        if json.loads(line)["sent"] != count:
+            raise BenchError(f"{side.name}: {line.strip()}")
+        active = settled_rss(side.pid)
+        return idle, active
 
 
 def memory(side: Side, count: int) -> None:
     """Figures (c)-(f): RSS growth per idle and per active connection, KiB; RSS once a
-    burst of active connections has closed, against before it; what a second identical
-    burst adds, KiB."""
-    warm = side.me("--hold", str(side.port), "20", side.cafile, str(ACTIVE_BYTES))
+    burst of connections has closed, against before it; what a second identical burst
+    adds, KiB."""
+    warm = side.me("--hold", str(side.port), "20", side.cafile)
     with started(warm, f"{side.name} warm-up connections") as proc:
         assert proc.stdin is not None
         proc.stdin.close()
         proc.wait(30)
     before = settled_rss(side.pid, 10, 2.0)
-    idle = _held(side, count, 0)
+    idle, active = _burst(side, count)
     side.results["memory"] = (idle - before) / count / 1024
-    base = settled_rss(side.pid, 10, 2.0)
-    active = _held(side, count, ACTIVE_BYTES)
-    side.results["memory_active"] = (active - base) / count / 1024
+    side.results["memory_active"] = (active - before) / count / 1024
     after = settled_rss(side.pid, 10, 2.0)
     side.results["rss_after"] = 100.0 * after / before
-    _held(side, count, ACTIVE_BYTES)
+    _burst(side, count)
     second = settled_rss(side.pid, 10, 2.0)
     side.results["second_burst"] = (second - after) / 1024
     side.notes.append(
-        f"RSS {before / 2**20:.1f} MiB; {count} idle {idle / 2**20:.1f} MiB; "
-        f"{count} active ({ACTIVE_BYTES // 1024} KiB each) {active / 2**20:.1f} MiB; "
-        f"after the burst {after / 2**20:.1f} MiB; after a second one {second / 2**20:.1f} MiB"
+        f"RSS {before / 2**20:.1f} MiB; {count} idle {idle / 2**20:.1f} MiB; the same "
+        f"{count} active ({ACTIVE_BYTES // 1024} KiB each) {active / 2**20:.1f} MiB; after "
+        f"the burst {after / 2**20:.1f} MiB; after a second one {second / 2**20:.1f} MiB"
     )
 
 
