@@ -628,7 +628,8 @@ _Failure = tuple[str, int, str]  # leg name, return code, text
 async def _handshake(end: _TlsEnd, events: RelayEvents) -> _Failure | None:
     timeout = end.spec.handshake_timeout or None
     try:
-        await asyncio.wait_for(end.handshake(), timeout)
+        async with asyncio.timeout(timeout):  # no task of its own, as wait_for makes
+            await end.handshake()
     except Exception as exc:  # noqa: BLE001 - every failure becomes a return code
         end.send_alert_now()
         rc = rc_of(exc, side=end.spec.side)
