@@ -81,14 +81,37 @@ def _environ(pid: int) -> dict[str, str]:
     return out
 
 
+PF_EXITING = 0x4  # the process has begun to exit (linux/sched.h), in /proc/PID/stat
+
+
+def _exiting(pid: int) -> bool:
+    """Whether process ``pid`` has begun to exit, or is gone (its stat's flags field)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text("latin-1")
+        flags = int(stat.rsplit(")", 1)[1].split()[6])  # after "pid (comm)": field 9
+    except (OSError, IndexError, ValueError):
+        return True
+    return bool(flags & PF_EXITING)
+
+
 def describe(pid: int) -> Owner:
-    """The job name and user id of process ``pid`` (UNKNOWN if it has gone)."""
+    """The job name and user id of process ``pid`` (UNKNOWN if it has gone, or is going).
+
+    A process that exits releases its memory, and with it its environment, before it
+    closes its files: its socket is still found while /proc/PID/environ reads empty, and
+    its process name would stand in for its _BPX_JOBNAME, mapping a connection the rule
+    names by job as NO POLICY, in clear (issue 11). So the environment is read first and
+    the process's exit flag after it: set, the environment may be gone, and the owner is
+    unknown (the data path then fails closed). The flag is set before the memory goes.
+    """
     try:
         comm = Path(f"/proc/{pid}/comm").read_text("latin-1").strip()
         uid = os.stat(f"/proc/{pid}").st_uid
     except OSError:
         return UNKNOWN
     env = _environ(pid)
+    if _exiting(pid):
+        return UNKNOWN
     jobname = env.get("_BPX_JOBNAME") or comm
     userid = env.get("_BPX_USERID") or user_name(uid)
     return Owner(pid, jobname.upper()[:8], userid.upper()[:8])

@@ -146,6 +146,26 @@ def test_describe_of_a_gone_process_is_unknown():
     assert owners.describe(child.pid) == owners.UNKNOWN
 
 
+def test_describe_of_an_exiting_process_is_unknown_not_its_process_name():
+    # A process in exit has released its memory (so /proc/PID/environ reads empty) before
+    # it closes its files: its socket is still found, but its _BPX_JOBNAME is not. Taking
+    # the process name then mapped a covered connection as NO POLICY, in clear (issue 11:
+    # the exit test). A zombie (exited, not reaped: its environ cannot be read, its name
+    # can) is that state, held still.
+    env = {**os.environ, "_BPX_JOBNAME": "user1get", "_BPX_USERID": "user1"}
+    child = subprocess.Popen([sys.executable, "-c", "pass"], env=env)
+    try:
+        stat = Path(f"/proc/{child.pid}/stat")
+        deadline = time.monotonic() + 10
+        while stat.read_text().rsplit(")", 1)[1].split()[0] != "Z":
+            assert time.monotonic() < deadline, "the child never became a zombie"
+            time.sleep(0.01)
+        described = owners.describe(child.pid)
+    finally:
+        child.wait()
+    assert described == owners.UNKNOWN
+
+
 def test_a_process_seen_outside_the_image_is_still_found_once_it_holds_the_socket(
     diag: SockDiag,
 ):
