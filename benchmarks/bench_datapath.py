@@ -1,6 +1,7 @@
 """Data path benchmark: pagent's AT-TLS stack against stunnel, side by side on loopback.
 
     python -m benchmarks.bench_datapath [--bulk-mib 256] [--runs 3] [--stime 5] [--hold 500]
+                                        [--churn 10000] [--only memory,handshakes,...]
 
 Prints its figures; asserts nothing, and is not part of the test suite. The method is
 ghostunnel's (ecosystem-anchors.md §1.5-1.6): ``openssl s_time -new`` for full handshakes, a
@@ -40,14 +41,17 @@ d. memory per active connection: the same connections, once each has sent 256 Ki
    keeps most of it) cannot make one figure look cheaper than it is;
 e. RSS after a burst: once the connections of (c) and (d) closed, the proxy's settled RSS
    as a percentage of its RSS before (c) (issue 11's target: at most 125 %);
-f. what a second identical burst adds to the RSS after the first (target: nothing).
+f. what a second identical burst adds to the RSS after the first (target: nothing);
+g. churn: ``--churn`` short TLS connections (handshake, 4 bytes, close_notify), 100 at a
+   time: their rate, and the proxy's RSS once they ended as a percentage of before (the
+   descriptors before and after are noted).
 
 Also printed, for pagent: plain connections per second through the stack to a port no rule
 matches (a second backend job, BENCHCLR on 8080), the stack's cost per connection without TLS.
 
 The helpers (backend, clients) are this module run with a hidden first argument
-(``--sink``, ``--bulk``, ``--hold``, ``--loop``, ``--clear``), so that both sides use the
-same code.
+(``--sink``, ``--bulk``, ``--hold``, ``--loop``, ``--clear``, ``--churn``), so that both
+sides use the same code.
 """
 
 from __future__ import annotations
@@ -87,7 +91,7 @@ REPO = Path(__file__).resolve().parent.parent
 PAGENT_PORT = 8443
 CLEAR_PORT = 8080  # no rule: connections pass the stack in clear
 CHUNK = 256 * 1024
-HELPERS = ("--sink", "--bulk", "--hold", "--loop", "--clear")
+HELPERS = ("--sink", "--bulk", "--hold", "--loop", "--clear", "--churn")
 STIME_FLAGS = ("-new",)  # protocol chosen by the two ends (TLS 1.3 here); see main()
 
 RACF = (
@@ -270,6 +274,39 @@ def _loop(port: int, seconds: float, cafile: str) -> None:
     print(json.dumps({"connections": count, "seconds": elapsed}), flush=True)
 
 
+async def _churn_async(port: int, count: int, cafile: str) -> tuple[int, float]:
+    ctx = _context(cafile)
+
+    async def one() -> bool:
+        try:
+            _reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=ctx)
+        except (OSError, ssl.SSLError):
+            return False
+        try:
+            writer.write(b"ping")
+            await writer.drain()
+            return True
+        except (OSError, ssl.SSLError):
+            return False
+        finally:
+            writer.close()
+            with contextlib.suppress(OSError, ssl.SSLError):
+                await writer.wait_closed()
+
+    ok = 0
+    start = time.perf_counter()
+    for first in range(0, count, 100):
+        done = await asyncio.gather(*(one() for _ in range(min(100, count - first))))
+        ok += done.count(True)
+    return ok, time.perf_counter() - start
+
+
+def _churn(port: int, count: int, cafile: str) -> None:
+    """``count`` short TLS connections (handshake, 4 bytes, close_notify), 100 at a time."""
+    ok, seconds = asyncio.run(_churn_async(port, count, cafile))
+    print(json.dumps({"ok": ok, "seconds": seconds}), flush=True)
+
+
 def _clear(port: int, seconds: float) -> None:
     """Fresh plain connections (connect, EOF, the sink's count, close) for ``seconds``."""
     count = 0
@@ -295,6 +332,8 @@ def helper(argv: Sequence[str]) -> int:
         _loop(int(args[0]), float(args[1]), args[2])
     elif what == "--clear":
         _clear(int(args[0]), float(args[1]))
+    elif what == "--churn":
+        _churn(int(args[0]), int(args[1]), args[2])
     else:
         raise SystemExit(f"unknown helper {what}")
     return 0
@@ -543,6 +582,32 @@ def memory(side: Side, count: int) -> None:
     )
 
 
+def _fds(pid: int) -> int:
+    """Open descriptors of a process."""
+    return int(psutil.Process(pid).num_fds())
+
+
+def churn(sides: list[Side], count: int) -> None:
+    """Figure (g): ``count`` short TLS connections through each proxy (100 at a time):
+    their rate, and the proxy's RSS and descriptors once they ended, against before."""
+    for side in _order(sides, 0):
+        before_rss, before_fds = settled_rss(side.pid, 10, 2.0), _fds(side.pid)
+        argv = side.me("--churn", str(side.port), str(count), side.cafile)
+        res = run_json(argv, 600, f"{side.name} churn")
+        after_rss = settled_rss(side.pid, 10, 2.0)
+        deadline = time.monotonic() + 10
+        while (after_fds := _fds(side.pid)) > before_fds and time.monotonic() < deadline:
+            time.sleep(0.1)
+        side.results["churn"] = res["ok"] / res["seconds"]
+        side.results["churn_rss"] = 100.0 * after_rss / before_rss
+        side.notes.append(
+            f"churn: {res['ok']:.0f} of {count} TLS connections served in {res['seconds']:.1f} s; "
+            f"RSS {before_rss / 2**20:.1f} -> {after_rss / 2**20:.1f} MiB; "
+            f"fds {before_fds} -> {after_fds}"
+            + (" (pagent keeps 16 to 64 spare onward sockets ready)" if side.name == "pagent" else "")
+        )
+
+
 def clear_rate(side: Side, seconds: int) -> None:
     """pagent only: plain connections per second through the stack (no rule, no TLS)."""
     argv = side.me("--clear", str(CLEAR_PORT), "1")
@@ -555,7 +620,7 @@ def clear_rate(side: Side, seconds: int) -> None:
     )
 
 
-FIGURE_GROUPS = ("memory", "handshakes", "bulk", "plain")
+FIGURE_GROUPS = ("memory", "handshakes", "bulk", "churn", "plain")
 
 
 def measure(sides: list[Side], args: argparse.Namespace) -> None:
@@ -570,6 +635,8 @@ def measure(sides: list[Side], args: argparse.Namespace) -> None:
             steps.append(("handshakes", lambda: handshakes(sides, args.stime, args.runs)))
         elif name == "bulk":
             steps.append(("bulk", lambda: bulk(sides, args.bulk_mib, args.runs)))
+        elif name == "churn":
+            steps.append(("churn", lambda: churn(sides, args.churn)))
         elif name == "plain":
             steps.append(("pagent plain connections", lambda: clear_rate(sides[0], 3)))
     for name, step in steps:
@@ -704,6 +771,8 @@ FIGURES = (
     ("memory_active", "memory per active connection", "KiB", "lower is better"),
     ("rss_after", "RSS after a burst, % of before", "%", "target <= 125"),
     ("second_burst", "RSS a second burst adds", "KiB", "target ~0"),
+    ("churn", "short TLS connections", "per s", "higher is better"),
+    ("churn_rss", "RSS after them, % of before", "%", "target <= 125"),
 )
 
 
@@ -714,6 +783,10 @@ def report(sides: list[Side]) -> None:
     print(f"{'figure':<32} {'unit':<6} " + " ".join(f"{n:>10}" for n in names), end="")
     print(f" {'pagent/stunnel':>15}" if len(sides) == 2 else "")
     for key, label, unit, better in FIGURES:
+        if all(key not in side.results for side in sides) and not any(
+            "FAILED" in note for side in sides for note in side.notes
+        ):
+            continue  # not asked for (--only)
         cells = []
         for side in sides:
             value = side.results.get(key)
@@ -759,6 +832,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="measured runs (median)")
     parser.add_argument("--stime", type=int, default=5, help="seconds per s_time run")
     parser.add_argument("--hold", type=int, default=500, help="connections held for memory")
+    parser.add_argument("--churn", type=int, default=10_000, help="short TLS connections")
     parser.add_argument(
         "--only",
         type=lambda text: [part for part in text.split(",") if part],
