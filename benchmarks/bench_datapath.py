@@ -600,11 +600,11 @@ def churn(sides: list[Side], count: int) -> None:
             time.sleep(0.1)
         side.results["churn"] = res["ok"] / res["seconds"]
         side.results["churn_rss"] = 100.0 * after_rss / before_rss
+        spares = " (it keeps 16 to 64 spare onward sockets)" if side.name == "pagent" else ""
         side.notes.append(
             f"churn: {res['ok']:.0f} of {count} TLS connections served in {res['seconds']:.1f} s; "
             f"RSS {before_rss / 2**20:.1f} -> {after_rss / 2**20:.1f} MiB; "
-            f"fds {before_fds} -> {after_fds}"
-            + (" (pagent keeps 16 to 64 spare onward sockets ready)" if side.name == "pagent" else "")
+            f"fds {before_fds} -> {after_fds}{spares}"
         )
 
 
