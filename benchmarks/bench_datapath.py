@@ -509,11 +509,16 @@ def handshakes(sides: list[Side], seconds: int, runs: int) -> None:
             _loop_rate(side, 1)
             rate_of[side.name] = _loop_rate
     rates: dict[str, list[float]] = {side.name: [] for side in sides}
+    cpus: dict[str, list[float]] = {side.name: [] for side in sides}
     for i in range(runs):
         for side in _order(sides, i):
-            rates[side.name].append(rate_of[side.name](side, seconds))
+            cpu = _cpu(side.pid)
+            rate = rate_of[side.name](side, seconds)
+            rates[side.name].append(rate)
+            cpus[side.name].append(1000 * (_cpu(side.pid) - cpu) / (rate * seconds))
     for side in sides:
         _spread(side, "handshakes", "handshakes/s", rates[side.name], ".0f")
+        _spread(side, "handshake_cpu", "CPU ms per connection", cpus[side.name], ".2f")
 
 
 def settled_rss(pid: int, timeout: float = 5.0, quiet: float = 0.25) -> int:
@@ -767,6 +772,7 @@ FIGURES = (
     ("bulk", "bulk throughput, 1 connection", "MiB/s", "higher is better"),
     ("bulk_cpu", "  proxy CPU per MiB relayed", "ms", "lower is better"),
     ("handshakes", "full handshakes", "per s", "higher is better"),
+    ("handshake_cpu", "  proxy CPU per connection", "ms", "lower is better"),
     ("memory", "memory per idle connection", "KiB", "lower is better"),
     ("memory_active", "memory per active connection", "KiB", "lower is better"),
     ("rss_after", "RSS after a burst, % of before", "%", "target <= 125"),

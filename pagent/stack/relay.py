@@ -560,9 +560,11 @@ class _TlsEnd(_End):
                 break
             except ssl.SSLWantReadError:
                 pass
-            await self._flush()
+            if self.outgoing.pending:
+                await self._flush()
             await self._fill()
-        await self._flush()
+        if self.outgoing.pending:
+            await self._flush()
 
     async def write(self, data: memoryview) -> None:
         """Encrypt and send application bytes, a record's worth at a time (see PLAIN_IO),
