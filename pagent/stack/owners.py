@@ -117,20 +117,30 @@ def describe(pid: int) -> Owner:
     return Owner(pid, jobname.upper()[:8], userid.upper()[:8])
 
 
-def _holds(pid: int, target: str) -> bool:
-    """Whether process ``pid`` has the fd link ``target`` (``socket:[inode]``)."""
+def _fd_of(pid: int, target: str) -> str | None:
+    """The descriptor of process ``pid`` whose link is ``target`` (``socket:[inode]``)."""
     try:
         fds = os.scandir(f"/proc/{pid}/fd")
     except OSError:
-        return False
+        return None
     with fds:
         for fd in fds:
             try:
                 if os.readlink(fd.path) == target:
-                    return True
+                    return fd.name
             except OSError:
                 continue
-    return False
+    return None
+
+
+def _still_holds(pid: int, fd: str, target: str) -> bool:
+    """Whether descriptor ``fd`` of process ``pid`` is still ``target``: one readlink, where
+    :func:`_fd_of` reads every descriptor (a server with a thousand connections has a
+    thousand, and every new connection to it looks its listener up)."""
+    try:
+        return os.readlink(f"/proc/{pid}/fd/{fd}") == target
+    except OSError:
+        return False
 
 
 def user_name(uid: int) -> str:
@@ -158,35 +168,43 @@ class OwnerFinder:
         self._diag = diag
         self._ns_inode = ns_inode
         self._pids: list[int] = []
-        self._listeners: dict[int, int] = {}
+        self._listeners: dict[int, tuple[int, str]] = {}  # inode -> (pid, its fd)
         self._described: dict[int, tuple[float, Owner]] = {}
         self._outside: dict[int, float] = {}  # pids found outside the image, and when
 
+    def _search(self, target: str) -> tuple[int, str] | None:
+        """The process of ``self._pids`` holding ``target``, and the descriptor."""
+        for pid in self._pids:
+            fd = _fd_of(pid, target)
+            if fd is not None:
+                return pid, fd
+        return None
+
     def _pid_of(self, inode: int, listening: bool) -> int | None:
-        if (
-            listening
-            and (pid := self._listeners.get(inode)) is not None
-            and _holds(pid, f"socket:[{inode}]")
-        ):
-            return pid
         target = f"socket:[{inode}]"
-        pid = next((p for p in self._pids if _holds(p, target)), None)
-        if pid is None:
+        known = self._listeners.get(inode) if listening else None
+        if known is not None and _still_holds(*known, target):
+            return known[0]
+        found = self._search(target)
+        if found is None:
             if len(self._outside) >= self.KEEP:
                 self._outside.clear()
             self._pids = pids_in_namespace(self._ns_inode, self._outside)
-            pid = next((p for p in self._pids if _holds(p, target)), None)
-            if pid is None and self._outside:
+            found = self._search(target)
+            if found is None and self._outside:
                 # A process seen outside may have entered the image since (``ip netns
                 # exec`` forks first, then joins): look at every one before giving up.
                 self._outside.clear()
                 self._pids = pids_in_namespace(self._ns_inode, self._outside)
-                pid = next((p for p in self._pids if _holds(p, target)), None)
-        if pid is not None and listening:
+                found = self._search(target)
+        if found is None:
+            return None
+        pid = found[0]
+        if listening:
             if len(self._listeners) >= self.KEEP:
                 self._listeners.clear()
-            self._listeners[inode] = pid
-        elif pid is not None:
+            self._listeners[inode] = found
+        else:
             self._pids.remove(pid)
             self._pids.insert(0, pid)  # the next connection is likely the same program's
         return pid

@@ -85,6 +85,41 @@ def test_finder_names_the_listener_when_no_connection_has_that_address(diag: Soc
     assert (found.pid, found.jobname) == (child.pid, "OWNTEST")
 
 
+BUSY_LISTEN = (
+    "import socket, sys\n"
+    "s = socket.create_server(('127.0.0.1', 0))\n"
+    "held = [socket.socket() for _ in range(300)]\n"  # a server with many descriptors
+    "print(s.getsockname()[1], flush=True)\n"
+    "sys.stdin.read()\n"
+)
+
+
+def test_a_known_listener_is_found_again_with_one_read_however_many_fds_its_server_has(
+    diag: SockDiag, monkeypatch: pytest.MonkeyPatch
+):
+    # Every connection to a server looks its listener up: reading all of a busy server's
+    # descriptors each time made the lookup grow with its connections (issue 11 item 6).
+    child = _child(BUSY_LISTEN)
+    try:
+        assert child.stdout is not None
+        port = int(child.stdout.readline())
+        finder = owners.OwnerFinder(diag, _here())
+        first = finder.owner_of(("127.0.0.1", port), ("127.0.0.1", 40000), listening=True)
+        reads: list[str] = []
+        real_readlink = os.readlink
+
+        def counted(path: str) -> str:
+            reads.append(path)
+            return real_readlink(path)
+
+        monkeypatch.setattr(os, "readlink", counted)
+        again = finder.owner_of(("127.0.0.1", port), ("127.0.0.1", 40001), listening=True)
+    finally:
+        _end(child)
+    assert first.pid == again.pid == child.pid
+    assert len(reads) == 1
+
+
 def test_the_service_s_own_sockets_are_never_a_job_s(diag: SockDiag):
     with socket.create_server(("127.0.0.1", 0)) as server:
         finder = owners.OwnerFinder(diag, _here())
