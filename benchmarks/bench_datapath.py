@@ -46,6 +46,11 @@ g. churn: ``--churn`` short TLS connections (handshake, 4 bytes, close_notify), 
    time: their rate, and the proxy's RSS once they ended as a percentage of before (the
    descriptors before and after are noted).
 
+The runs of (a) and (b) alternate between the two proxies (pagent first, then stunnel
+first), so that a load that comes and goes on the machine hits both alike; their ratio is
+also printed run by run (runs i of the two are adjacent in time), with its median. The
+proxy's own CPU time per MiB and per connection is noted beside each.
+
 Also printed, for pagent: plain connections per second through the stack to a port no rule
 matches (a second backend job, BENCHCLR on 8080), the stack's cost per connection without TLS.
 
@@ -430,6 +435,17 @@ def _spread(side: Side, key: str, label: str, values: list[float], fmt: str) -> 
     )
 
 
+PAIRED: dict[str, list[float]] = {}
+"""Run-by-run ratios pagent/stunnel of the alternated figures: runs i of the two sides are
+adjacent in time, so their ratio is the least touched by a load that comes and goes."""
+
+
+def _paired(sides: list[Side], key: str, values: dict[str, list[float]]) -> None:
+    if len(sides) == 2:
+        mine, theirs = (values[side.name] for side in sides)
+        PAIRED[key] = [a / b for a, b in zip(mine, theirs, strict=True) if b]
+
+
 def _cpu(pid: int) -> float:
     """CPU seconds (user and system, all threads) a process has used."""
     times = psutil.Process(pid).cpu_times()
@@ -463,6 +479,7 @@ def bulk(sides: list[Side], mib: int, runs: int) -> None:
             if i:  # the first run is the warm-up
                 rates[side.name].append(rate)
                 cpus[side.name].append(cpu)
+    _paired(sides, "bulk", rates)
     for side in sides:
         _spread(side, "bulk", "bulk MiB/s", rates[side.name], ".1f")
         _spread(side, "bulk_cpu", "bulk CPU ms/MiB", cpus[side.name], ".2f")
@@ -516,6 +533,7 @@ def handshakes(sides: list[Side], seconds: int, runs: int) -> None:
             rate = rate_of[side.name](side, seconds)
             rates[side.name].append(rate)
             cpus[side.name].append(1000 * (_cpu(side.pid) - cpu) / (rate * seconds))
+    _paired(sides, "handshakes", rates)
     for side in sides:
         _spread(side, "handshakes", "handshakes/s", rates[side.name], ".0f")
         _spread(side, "handshake_cpu", "CPU ms per connection", cpus[side.name], ".2f")
@@ -803,6 +821,13 @@ def report(sides: list[Side]) -> None:
             ratio = f"{a / b:.2f}" if a is not None and b else "-"
             line += f" {ratio:>15}  ({better})"
         print(line)
+    for key, ratios in PAIRED.items():
+        if ratios:
+            runs = ", ".join(f"{r:.2f}" for r in ratios)
+            print(
+                f"{key}, pagent/stunnel run by run (adjacent in time): {runs}; "
+                f"median {statistics.median(ratios):.2f}"
+            )
     print()
     for side in sides:
         for note in side.notes:
