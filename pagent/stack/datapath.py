@@ -82,6 +82,7 @@ def writes_handshake_event(trace: int) -> bool:
 
 
 IDLE_TRIM = 1.0  # seconds without a connection before memory is given back
+ACCEPT_BATCH = 64  # connections accepted in one turn of the event loop, at most
 
 
 def _malloc_trim() -> Callable[[int], int] | None:
@@ -206,16 +207,41 @@ class DataPath:
         self._specs.clear()
 
     async def _accept(self, listener: socket.socket) -> None:
+        """Accept for as long as the data path runs (until cancelled).
+
+        The listener stays registered with the event loop, and its callback accepts every
+        connection waiting: no registration, future and loop turn per connection, as
+        ``loop.sock_accept`` takes (issue 11 item 6: handshakes per second).
+        """
         loop = asyncio.get_running_loop()
-        while True:
-            try:
-                sock, address = await loop.sock_accept(listener)
-            except OSError:  # EMFILE and friends: keep the stack up, try again shortly
-                await asyncio.sleep(0.05)
-                continue
-            task = asyncio.create_task(self._connection(sock, address))
-            self._tasks.add(task)
-            task.add_done_callback(self._ended)
+        fd = listener.fileno()
+        paused: list[asyncio.TimerHandle] = []
+
+        def resume() -> None:
+            paused.clear()
+            loop.add_reader(fd, acceptable)
+
+        def acceptable() -> None:
+            for _ in range(ACCEPT_BATCH):  # then the loop's other work gets a turn
+                try:
+                    sock, address = listener.accept()
+                except BlockingIOError:
+                    return
+                except OSError:  # EMFILE and friends: keep the stack up, try again shortly
+                    loop.remove_reader(fd)
+                    paused.append(loop.call_later(0.05, resume))
+                    return
+                task = loop.create_task(self._connection(sock, address))
+                self._tasks.add(task)
+                task.add_done_callback(self._ended)
+
+        loop.add_reader(fd, acceptable)
+        try:
+            await loop.create_future()  # the callback does the work; stop() cancels
+        finally:
+            for handle in paused:
+                handle.cancel()
+            loop.remove_reader(fd)
 
     def _ended(self, task: asyncio.Task[None]) -> None:
         """A connection ended; once none is left for a moment, give memory back."""
