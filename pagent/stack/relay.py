@@ -33,6 +33,7 @@ import socket
 import ssl
 import struct
 import termios
+import threading
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -112,10 +113,11 @@ _SMALL_PLAIN = _Pool(SMALL + _SLACK)  # the same, when little is waiting: a burs
 # costs small buffers, not CHUNK-sized ones (issue 11 item 6)
 
 
-class _Scratch:
-    """The one buffer TLS bytes are read into from a socket. A read never awaits while it
-    holds it (the records are fed to the BIO and decrypted before anything else runs), so
-    one serves every connection."""
+class _Scratch(threading.local):
+    """The buffer TLS bytes are read into from a socket: one per thread. A read never
+    awaits while it holds it (the records are fed to the BIO and decrypted before anything
+    else runs), so one serves every connection of an event loop; per thread, because
+    ``recv_into`` lets go of the GIL while it fills it."""
 
     def __init__(self) -> None:
         self._buffer: memoryview | None = None
@@ -506,7 +508,7 @@ class _TlsEnd(_End):
                     return total
             room = len(out) - total - _SLACK
             if room <= 0:
-                return total
+                return total or None
             raw = _RAW.get()[: min(room, CHUNK)]
             try:
                 n = self.sock.recv_into(raw)
