@@ -1,6 +1,7 @@
 """Data path benchmark: pagent's AT-TLS stack against stunnel, side by side on loopback.
 
     python -m benchmarks.bench_datapath [--bulk-mib 256] [--runs 3] [--stime 5] [--hold 500]
+                                        [--churn 10000] [--only memory,handshakes,...]
 
 Prints its figures; asserts nothing, and is not part of the test suite. The method is
 ghostunnel's (ecosystem-anchors.md §1.5-1.6): ``openssl s_time -new`` for full handshakes, a
@@ -34,18 +35,28 @@ b. full handshakes per second: ``openssl s_time -connect 127.0.0.1:PORT -new -ti
    fresh connections (no session reuse) is used instead, and said so;
 c. memory per idle connection: ``--hold`` TLS connections opened (handshakes done) and held
    idle; the proxy process's RSS growth (pagent serve's, stunnel's, psutil) over the count;
-d. memory per active connection: the same, each connection having sent 256 KiB through the
-   proxy before it is held (its buffers have been used);
-e. RSS after a burst: once the active connections of (d) closed, the proxy's settled RSS as
-   a percentage of its RSS before (c) (issue 11's target: at most 125 %);
-f. what a second identical burst adds to the RSS after the first (target: nothing).
+d. memory per active connection: the same connections, once each has sent 256 KiB through
+   the proxy (its buffers have been used); RSS growth from before (c) over the count. Both
+   figures come from one burst, so that memory a proxy kept from an earlier burst (stunnel
+   keeps most of it) cannot make one figure look cheaper than it is;
+e. RSS after a burst: once the connections of (c) and (d) closed, the proxy's settled RSS
+   as a percentage of its RSS before (c) (issue 11's target: at most 125 %);
+f. what a second identical burst adds to the RSS after the first (target: nothing);
+g. churn: ``--churn`` short TLS connections (handshake, 4 bytes, close_notify), 100 at a
+   time: their rate, and the proxy's RSS once they ended as a percentage of before (the
+   descriptors before and after are noted).
+
+The runs of (a) and (b) alternate between the two proxies (pagent first, then stunnel
+first), so that a load that comes and goes on the machine hits both alike; their ratio is
+also printed run by run (runs i of the two are adjacent in time), with its median. The
+proxy's own CPU time per MiB and per connection is noted beside each.
 
 Also printed, for pagent: plain connections per second through the stack to a port no rule
 matches (a second backend job, BENCHCLR on 8080), the stack's cost per connection without TLS.
 
 The helpers (backend, clients) are this module run with a hidden first argument
-(``--sink``, ``--bulk``, ``--hold``, ``--loop``, ``--clear``), so that both sides use the
-same code.
+(``--sink``, ``--bulk``, ``--hold``, ``--loop``, ``--clear``, ``--churn``), so that both
+sides use the same code.
 """
 
 from __future__ import annotations
@@ -53,6 +64,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import platform
@@ -84,7 +96,7 @@ REPO = Path(__file__).resolve().parent.parent
 PAGENT_PORT = 8443
 CLEAR_PORT = 8080  # no rule: connections pass the stack in clear
 CHUNK = 256 * 1024
-HELPERS = ("--sink", "--bulk", "--hold", "--loop", "--clear")
+HELPERS = ("--sink", "--bulk", "--hold", "--loop", "--clear", "--churn")
 STIME_FLAGS = ("-new",)  # protocol chosen by the two ends (TLS 1.3 here); see main()
 
 RACF = (
@@ -233,18 +245,22 @@ def _bulk(port: int, mib: int, cafile: str) -> None:
 
 
 def _hold(port: int, count: int, cafile: str, send: int = 0) -> None:
-    """Open ``count`` TLS connections (each sending ``send`` bytes: an *active* one), say
-    so, hold them until stdin closes."""
+    """Open ``count`` TLS connections and say so; when ``send``, then wait for a line on
+    stdin, send ``send`` bytes on each (they become *active* ones) and say so again; hold
+    them until stdin closes."""
     ctx = _context(cafile)
     conns: list[ssl.SSLSocket] = []
-    payload = bytes(send)
     try:
         for _ in range(count):
             sock = socket.create_connection(("127.0.0.1", port), timeout=30)
             conns.append(ctx.wrap_socket(sock))
-            if payload:
-                conns[-1].sendall(payload)
         print(json.dumps({"open": len(conns)}), flush=True)
+        if send:
+            sys.stdin.readline()
+            payload = bytes(send)
+            for conn in conns:
+                conn.sendall(payload)
+            print(json.dumps({"sent": len(conns)}), flush=True)
         sys.stdin.read()
     finally:
         for conn in conns:
@@ -261,6 +277,39 @@ def _loop(port: int, seconds: float, cafile: str) -> None:
             ctx.wrap_socket(sock).close()
         count += 1
     print(json.dumps({"connections": count, "seconds": elapsed}), flush=True)
+
+
+async def _churn_async(port: int, count: int, cafile: str) -> tuple[int, float]:
+    ctx = _context(cafile)
+
+    async def one() -> bool:
+        try:
+            _reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=ctx)
+        except (OSError, ssl.SSLError):
+            return False
+        try:
+            writer.write(b"ping")
+            await writer.drain()
+            return True
+        except (OSError, ssl.SSLError):
+            return False
+        finally:
+            writer.close()
+            with contextlib.suppress(OSError, ssl.SSLError):
+                await writer.wait_closed()
+
+    ok = 0
+    start = time.perf_counter()
+    for first in range(0, count, 100):
+        done = await asyncio.gather(*(one() for _ in range(min(100, count - first))))
+        ok += done.count(True)
+    return ok, time.perf_counter() - start
+
+
+def _churn(port: int, count: int, cafile: str) -> None:
+    """``count`` short TLS connections (handshake, 4 bytes, close_notify), 100 at a time."""
+    ok, seconds = asyncio.run(_churn_async(port, count, cafile))
+    print(json.dumps({"ok": ok, "seconds": seconds}), flush=True)
 
 
 def _clear(port: int, seconds: float) -> None:
@@ -288,6 +337,8 @@ def helper(argv: Sequence[str]) -> int:
         _loop(int(args[0]), float(args[1]), args[2])
     elif what == "--clear":
         _clear(int(args[0]), float(args[1]))
+    elif what == "--churn":
+        _churn(int(args[0]), int(args[1]), args[2])
     else:
         raise SystemExit(f"unknown helper {what}")
     return 0
@@ -368,20 +419,70 @@ def run_json(argv: list[str], timeout: float, what: str) -> dict[str, float]:
     return result
 
 
-def bulk(side: Side, mib: int, runs: int) -> None:
-    """Figure (a)."""
-    rates = []
+def _order(sides: list[Side], i: int) -> list[Side]:
+    """The sides in turn for run ``i``: alternated run by run, so that a load that comes and
+    goes on the machine (other processes) hits each side alike."""
+    return sides if i % 2 == 0 else sides[::-1]
+
+
+def _spread(side: Side, key: str, label: str, values: list[float], fmt: str) -> None:
+    """The median as the figure; every run and the spread as a note."""
+    side.results[key] = statistics.median(values)
+    runs = ", ".join(format(v, fmt) for v in values)
+    side.notes.append(
+        f"{label} runs: {runs} (median {format(side.results[key], fmt)}, "
+        f"min {format(min(values), fmt)}, max {format(max(values), fmt)})"
+    )
+
+
+PAIRED: dict[str, list[float]] = {}
+"""Run-by-run ratios pagent/stunnel of the alternated figures: runs i of the two sides are
+adjacent in time, so their ratio is the least touched by a load that comes and goes."""
+
+
+def _paired(sides: list[Side], key: str, values: dict[str, list[float]]) -> None:
+    if len(sides) == 2:
+        mine, theirs = (values[side.name] for side in sides)
+        PAIRED[key] = [a / b for a, b in zip(mine, theirs, strict=True) if b]
+
+
+def _cpu(pid: int) -> float:
+    """CPU seconds (user and system, all threads) a process has used."""
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
+
+
+def bulk_once(side: Side, mib: int) -> tuple[float, float]:
+    """One bulk run: MiB/s, and the proxy's CPU milliseconds per MiB relayed."""
+    cpu = _cpu(side.pid)
+    res = run_json(side.me("--bulk", str(side.port), str(mib), side.cafile), 120, "bulk")
+    used = _cpu(side.pid) - cpu
+    if res["counted"] != res["sent"]:
+        raise BenchError(
+            f"{side.name} bulk: sent {res['sent']:.0f} bytes, the backend counted "
+            f"{res['counted']:.0f}"
+        )
+    mibs = res["sent"] / 2**20
+    return mibs / res["seconds"], 1000 * used / mibs
+
+
+def bulk(sides: list[Side], mib: int, runs: int) -> None:
+    """Figure (a): a warm-up run each, then ``runs`` runs each, the sides alternating.
+
+    Also noted: the proxy's own CPU time per MiB, which a load on the machine changes far
+    less than the rate (both proxies share 2 CPUs with the client and the backend)."""
+    rates: dict[str, list[float]] = {side.name: [] for side in sides}
+    cpus: dict[str, list[float]] = {side.name: [] for side in sides}
     for i in range(runs + 1):
-        res = run_json(side.me("--bulk", str(side.port), str(mib), side.cafile), 120, "bulk")
-        if res["counted"] != res["sent"]:
-            raise BenchError(
-                f"{side.name} bulk: sent {res['sent']:.0f} bytes, the backend counted "
-                f"{res['counted']:.0f}"
-            )
-        if i:  # the first run is the warm-up
-            rates.append(res["sent"] / 2**20 / res["seconds"])
-    side.results["bulk"] = statistics.median(rates)
-    side.notes.append("bulk MiB/s runs: " + ", ".join(f"{r:.1f}" for r in rates))
+        for side in _order(sides, i):
+            rate, cpu = bulk_once(side, mib)
+            if i:  # the first run is the warm-up
+                rates[side.name].append(rate)
+                cpus[side.name].append(cpu)
+    _paired(sides, "bulk", rates)
+    for side in sides:
+        _spread(side, "bulk", "bulk MiB/s", rates[side.name], ".1f")
+        _spread(side, "bulk_cpu", "bulk CPU ms/MiB", cpus[side.name], ".2f")
 
 
 _STIME = re.compile(r"^(\d+) connections in ([\d.]+)s; ([\d.]+) connections/user sec", re.M)
@@ -403,23 +504,39 @@ def stime(side: Side, seconds: int) -> float:
     return int(match[1]) / wall
 
 
-def handshakes(side: Side, seconds: int, runs: int) -> None:
-    """Figure (b): s_time, or the Python loop when s_time is unusable."""
-    try:
-        stime(side, 1)  # warm-up
-        rates = [stime(side, seconds) for _ in range(runs)]
-        side.notes.append("handshakes by openssl s_time " + " ".join(STIME_FLAGS))
-    except (BenchError, subprocess.TimeoutExpired) as exc:
-        side.notes.append(f"s_time unusable ({exc}); handshakes by a Python loop")
-        argv = side.me("--loop", str(side.port), "1", side.cafile)
-        run_json(argv, 60, "handshake loop")
-        argv[-2] = str(seconds)
-        rates = []
-        for _ in range(runs):
-            res = run_json(argv, seconds + 60, "handshake loop")
-            rates.append(res["connections"] / res["seconds"])
-    side.results["handshakes"] = statistics.median(rates)
-    side.notes.append("handshakes/s runs: " + ", ".join(f"{r:.0f}" for r in rates))
+def _loop_rate(side: Side, seconds: int) -> float:
+    """The Python loop of fresh connections, when s_time is unusable: connections/s."""
+    res = run_json(
+        side.me("--loop", str(side.port), str(seconds), side.cafile), seconds + 60, "loop"
+    )
+    return res["connections"] / res["seconds"]
+
+
+def handshakes(sides: list[Side], seconds: int, runs: int) -> None:
+    """Figure (b): s_time (or the Python loop when s_time is unusable), a 1 s warm-up each,
+    then ``runs`` runs each, the sides alternating."""
+    rate_of: dict[str, Callable[[Side, int], float]] = {}
+    for side in sides:
+        try:
+            stime(side, 1)  # warm-up
+            rate_of[side.name] = stime
+            side.notes.append("handshakes by openssl s_time " + " ".join(STIME_FLAGS))
+        except (BenchError, subprocess.TimeoutExpired) as exc:
+            side.notes.append(f"s_time unusable ({exc}); handshakes by a Python loop")
+            _loop_rate(side, 1)
+            rate_of[side.name] = _loop_rate
+    rates: dict[str, list[float]] = {side.name: [] for side in sides}
+    cpus: dict[str, list[float]] = {side.name: [] for side in sides}
+    for i in range(runs):
+        for side in _order(sides, i):
+            cpu = _cpu(side.pid)
+            rate = rate_of[side.name](side, seconds)
+            rates[side.name].append(rate)
+            cpus[side.name].append(1000 * (_cpu(side.pid) - cpu) / (rate * seconds))
+    _paired(sides, "handshakes", rates)
+    for side in sides:
+        _spread(side, "handshakes", "handshakes/s", rates[side.name], ".0f")
+        _spread(side, "handshake_cpu", "CPU ms per connection", cpus[side.name], ".2f")
 
 
 def settled_rss(pid: int, timeout: float = 5.0, quiet: float = 0.25) -> int:
@@ -442,42 +559,76 @@ def settled_rss(pid: int, timeout: float = 5.0, quiet: float = 0.25) -> int:
 ACTIVE_BYTES = 256 * 1024  # what each *active* held connection has sent through the proxy
 
 
-def _held(side: Side, count: int, send: int) -> int:
-    """Hold ``count`` connections (each sending ``send`` bytes); the proxy's settled RSS
-    while they are open. They are closed on return."""
-    argv = side.me("--hold", str(side.port), str(count), side.cafile, str(send))
+def _burst(side: Side, count: int) -> tuple[int, int]:
+    """Open ``count`` connections, then make each of them active (ACTIVE_BYTES through the
+    proxy); the proxy's settled RSS with them idle, then with them active. They are closed
+    on return. Both figures come from the same connections, so that memory the proxy kept
+    from an earlier burst does not make one of them look cheaper."""
+    argv = side.me("--hold", str(side.port), str(count), side.cafile, str(ACTIVE_BYTES))
     with started(argv, f"{side.name} hold", ready=False) as proc:
+        assert proc.stdin is not None
         line = readline(proc, 180, f"{side.name}: {count} connections")
         if json.loads(line)["open"] != count:
             raise BenchError(f"{side.name}: {line.strip()}")
-        return settled_rss(side.pid)
+        idle = settled_rss(side.pid)
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        line = readline(proc, 180, f"{side.name}: {count} connections active")
+        if json.loads(line)["sent"] != count:
+            raise BenchError(f"{side.name}: {line.strip()}")
+        active = settled_rss(side.pid)
+        return idle, active
 
 
 def memory(side: Side, count: int) -> None:
     """Figures (c)-(f): RSS growth per idle and per active connection, KiB; RSS once a
-    burst of active connections has closed, against before it; what a second identical
-    burst adds, KiB."""
-    warm = side.me("--hold", str(side.port), "20", side.cafile, str(ACTIVE_BYTES))
+    burst of connections has closed, against before it; what a second identical burst
+    adds, KiB."""
+    warm = side.me("--hold", str(side.port), "20", side.cafile)
     with started(warm, f"{side.name} warm-up connections") as proc:
         assert proc.stdin is not None
         proc.stdin.close()
         proc.wait(30)
     before = settled_rss(side.pid, 10, 2.0)
-    idle = _held(side, count, 0)
+    idle, active = _burst(side, count)
     side.results["memory"] = (idle - before) / count / 1024
-    base = settled_rss(side.pid, 10, 2.0)
-    active = _held(side, count, ACTIVE_BYTES)
-    side.results["memory_active"] = (active - base) / count / 1024
+    side.results["memory_active"] = (active - before) / count / 1024
     after = settled_rss(side.pid, 10, 2.0)
     side.results["rss_after"] = 100.0 * after / before
-    _held(side, count, ACTIVE_BYTES)
+    _burst(side, count)
     second = settled_rss(side.pid, 10, 2.0)
     side.results["second_burst"] = (second - after) / 1024
     side.notes.append(
-        f"RSS {before / 2**20:.1f} MiB; {count} idle {idle / 2**20:.1f} MiB; "
-        f"{count} active ({ACTIVE_BYTES // 1024} KiB each) {active / 2**20:.1f} MiB; "
-        f"after the burst {after / 2**20:.1f} MiB; after a second one {second / 2**20:.1f} MiB"
+        f"RSS {before / 2**20:.1f} MiB; {count} idle {idle / 2**20:.1f} MiB; the same "
+        f"{count} active ({ACTIVE_BYTES // 1024} KiB each) {active / 2**20:.1f} MiB; after "
+        f"the burst {after / 2**20:.1f} MiB; after a second one {second / 2**20:.1f} MiB"
     )
+
+
+def _fds(pid: int) -> int:
+    """Open descriptors of a process."""
+    return int(psutil.Process(pid).num_fds())
+
+
+def churn(sides: list[Side], count: int) -> None:
+    """Figure (g): ``count`` short TLS connections through each proxy (100 at a time):
+    their rate, and the proxy's RSS and descriptors once they ended, against before."""
+    for side in _order(sides, 0):
+        before_rss, before_fds = settled_rss(side.pid, 10, 2.0), _fds(side.pid)
+        argv = side.me("--churn", str(side.port), str(count), side.cafile)
+        res = run_json(argv, 600, f"{side.name} churn")
+        after_rss = settled_rss(side.pid, 10, 2.0)
+        deadline = time.monotonic() + 10
+        while (after_fds := _fds(side.pid)) > before_fds and time.monotonic() < deadline:
+            time.sleep(0.1)
+        side.results["churn"] = res["ok"] / res["seconds"]
+        side.results["churn_rss"] = 100.0 * after_rss / before_rss
+        spares = " (it keeps 16 to 64 spare onward sockets)" if side.name == "pagent" else ""
+        side.notes.append(
+            f"churn: {res['ok']:.0f} of {count} TLS connections served in {res['seconds']:.1f} s; "
+            f"RSS {before_rss / 2**20:.1f} -> {after_rss / 2**20:.1f} MiB; "
+            f"fds {before_fds} -> {after_fds}{spares}"
+        )
 
 
 def clear_rate(side: Side, seconds: int) -> None:
@@ -492,22 +643,32 @@ def clear_rate(side: Side, seconds: int) -> None:
     )
 
 
-def measure(side: Side, args: argparse.Namespace) -> None:
-    """All figures of one side; a failure is noted, and the others still run."""
-    steps: list[tuple[str, Callable[[], None]]] = [
-        ("memory", lambda: memory(side, args.hold)),
-        ("handshakes", lambda: handshakes(side, args.stime, args.runs)),
-        ("bulk", lambda: bulk(side, args.bulk_mib, args.runs)),
-    ]
-    if side.name == "pagent":
-        steps.append(("plain connections", lambda: clear_rate(side, 3)))
+FIGURE_GROUPS = ("memory", "handshakes", "bulk", "churn", "plain")
+
+
+def measure(sides: list[Side], args: argparse.Namespace) -> None:
+    """The figures asked for; a failure is noted, and the others still run. Runs of the two
+    sides alternate within each figure (see _order)."""
+    steps: list[tuple[str, Callable[[], None]]] = []
+    for name in args.only:
+        if name == "memory":
+            for side in sides:
+                steps.append((f"{side.name} memory", functools.partial(memory, side, args.hold)))
+        elif name == "handshakes":
+            steps.append(("handshakes", lambda: handshakes(sides, args.stime, args.runs)))
+        elif name == "bulk":
+            steps.append(("bulk", lambda: bulk(sides, args.bulk_mib, args.runs)))
+        elif name == "churn":
+            steps.append(("churn", lambda: churn(sides, args.churn)))
+        elif name == "plain":
+            steps.append(("pagent plain connections", lambda: clear_rate(sides[0], 3)))
     for name, step in steps:
-        print(f"  {side.name}: {name} ...", flush=True)
+        print(f"  {name} ...", flush=True)
         try:
             step()
         except (BenchError, subprocess.TimeoutExpired, OSError, ValueError) as exc:
-            side.notes.append(f"{name} FAILED: {exc}")
-            print(f"  {side.name}: {name} FAILED: {exc}", flush=True)
+            sides[0].notes.append(f"{name} FAILED: {exc}")
+            print(f"  {name} FAILED: {exc}", flush=True)
 
 
 # --- set-up ---------------------------------------------------------------------------------
@@ -627,11 +788,15 @@ def wait_tls(port: int, cafile: str, timeout: float) -> None:
 
 FIGURES = (
     ("bulk", "bulk throughput, 1 connection", "MiB/s", "higher is better"),
+    ("bulk_cpu", "  proxy CPU per MiB relayed", "ms", "lower is better"),
     ("handshakes", "full handshakes", "per s", "higher is better"),
+    ("handshake_cpu", "  proxy CPU per connection", "ms", "lower is better"),
     ("memory", "memory per idle connection", "KiB", "lower is better"),
     ("memory_active", "memory per active connection", "KiB", "lower is better"),
     ("rss_after", "RSS after a burst, % of before", "%", "target <= 125"),
     ("second_burst", "RSS a second burst adds", "KiB", "target ~0"),
+    ("churn", "short TLS connections", "per s", "higher is better"),
+    ("churn_rss", "RSS after them, % of before", "%", "target <= 125"),
 )
 
 
@@ -642,6 +807,10 @@ def report(sides: list[Side]) -> None:
     print(f"{'figure':<32} {'unit':<6} " + " ".join(f"{n:>10}" for n in names), end="")
     print(f" {'pagent/stunnel':>15}" if len(sides) == 2 else "")
     for key, label, unit, better in FIGURES:
+        if all(key not in side.results for side in sides) and not any(
+            "FAILED" in note for side in sides for note in side.notes
+        ):
+            continue  # not asked for (--only)
         cells = []
         for side in sides:
             value = side.results.get(key)
@@ -652,6 +821,13 @@ def report(sides: list[Side]) -> None:
             ratio = f"{a / b:.2f}" if a is not None and b else "-"
             line += f" {ratio:>15}  ({better})"
         print(line)
+    for key, ratios in PAIRED.items():
+        if ratios:
+            runs = ", ".join(f"{r:.2f}" for r in ratios)
+            print(
+                f"{key}, pagent/stunnel run by run (adjacent in time): {runs}; "
+                f"median {statistics.median(ratios):.2f}"
+            )
     print()
     for side in sides:
         for note in side.notes:
@@ -687,7 +863,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="measured runs (median)")
     parser.add_argument("--stime", type=int, default=5, help="seconds per s_time run")
     parser.add_argument("--hold", type=int, default=500, help="connections held for memory")
+    parser.add_argument("--churn", type=int, default=10_000, help="short TLS connections")
+    parser.add_argument(
+        "--only",
+        type=lambda text: [part for part in text.split(",") if part],
+        default=list(FIGURE_GROUPS),
+        help=f"figures to measure, comma-separated, of {','.join(FIGURE_GROUPS)} (all)",
+    )
     args = parser.parse_args(argv)
+    unknown = sorted(set(args.only) - set(FIGURE_GROUPS))
+    if unknown:
+        parser.error(f"--only: unknown figure {', '.join(unknown)} (of {','.join(FIGURE_GROUPS)})")
     began = time.monotonic()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up on SIGTERM too
     raise_nofile()
@@ -726,6 +912,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "pagent", PAGENT_PORT, ["ip", "netns", "exec", netns], running.process.pid, cafile
         )
         sides.append(pagent)
+        print(f"pagent serve pid {running.process.pid}", flush=True)
         if stunnel:
             accept, connect = free_port(), free_port()
             try:
@@ -738,8 +925,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             except BenchError as exc:
                 print(f"stunnel side FAILED: {exc}; measuring pagent only")
         print(f"s_time flags: {' '.join(STIME_FLAGS)} -time {args.stime}")
-        for side in sides:
-            measure(side, args)
+        measure(sides, args)
     report(sides)
     print(f"\ntotal time {time.monotonic() - began:.0f} s")
     return 0

@@ -81,36 +81,28 @@ def _environ(pid: int) -> dict[str, str]:
     return out
 
 
-PF_EXITING = 0x4  # task flag: the process has begun to exit (linux/sched.h)
+PF_EXITING = 0x4  # the process has begun to exit (linux/sched.h), in /proc/PID/stat
 
 
 def _exiting(pid: int) -> bool:
-    """Whether process ``pid`` is exiting, a zombie, or gone (/proc/PID/stat).
-
-    The comm field may hold spaces and parentheses: the fields after it are counted from
-    its last ``)``; the state is the first of them and the flags the seventh.
-    """
+    """Whether process ``pid`` has begun to exit, or is gone (its stat's flags field)."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_bytes()
-    except OSError:
+        stat = Path(f"/proc/{pid}/stat").read_text("latin-1")
+        flags = int(stat.rsplit(")", 1)[1].split()[6])  # after "pid (comm)": field 9
+    except (OSError, IndexError, ValueError):
         return True
-    fields = stat[stat.rfind(b")") + 1 :].split()
-    try:
-        return fields[0] in (b"Z", b"X", b"x") or bool(int(fields[6]) & PF_EXITING)
-    except (IndexError, ValueError):
-        return True
+    return bool(flags & PF_EXITING)
 
 
 def describe(pid: int) -> Owner:
-    """The job name and user id of process ``pid`` (UNKNOWN if it has gone).
+    """The job name and user id of process ``pid`` (UNKNOWN if it has gone, or is going).
 
-    A process that has begun to exit is UNKNOWN too: the kernel drops its memory, and with
-    it the environment that /proc/PID/environ shows, before it closes its files, so for a
-    moment its sockets are still held while its ``_BPX_JOBNAME`` reads as missing. Taking
-    the process name then would give a covered connection the wrong job name, and send it
-    in clear (issue 11). PF_EXITING is set before the memory is dropped and never cleared,
-    so it is looked at *after* the environment was read: an environment read while the
-    flag was clear is the real one.
+    A process that exits releases its memory, and with it its environment, before it
+    closes its files: its socket is still found while /proc/PID/environ reads empty, and
+    its process name would stand in for its _BPX_JOBNAME, mapping a connection the rule
+    names by job as NO POLICY, in clear (issue 11). So the environment is read first and
+    the process's exit flag after it: set, the environment may be gone, and the owner is
+    unknown (the data path then fails closed). The flag is set before the memory goes.
     """
     try:
         comm = Path(f"/proc/{pid}/comm").read_text("latin-1").strip()
@@ -125,20 +117,30 @@ def describe(pid: int) -> Owner:
     return Owner(pid, jobname.upper()[:8], userid.upper()[:8])
 
 
-def _holds(pid: int, target: str) -> bool:
-    """Whether process ``pid`` has the fd link ``target`` (``socket:[inode]``)."""
+def _fd_of(pid: int, target: str) -> str | None:
+    """The descriptor of process ``pid`` whose link is ``target`` (``socket:[inode]``)."""
     try:
         fds = os.scandir(f"/proc/{pid}/fd")
     except OSError:
-        return False
+        return None
     with fds:
         for fd in fds:
             try:
                 if os.readlink(fd.path) == target:
-                    return True
+                    return fd.name
             except OSError:
                 continue
-    return False
+    return None
+
+
+def _still_holds(pid: int, fd: str, target: str) -> bool:
+    """Whether descriptor ``fd`` of process ``pid`` is still ``target``: one readlink, where
+    :func:`_fd_of` reads every descriptor (a server with a thousand connections has a
+    thousand, and every new connection to it looks its listener up)."""
+    try:
+        return os.readlink(f"/proc/{pid}/fd/{fd}") == target
+    except OSError:
+        return False
 
 
 def user_name(uid: int) -> str:
@@ -166,35 +168,43 @@ class OwnerFinder:
         self._diag = diag
         self._ns_inode = ns_inode
         self._pids: list[int] = []
-        self._listeners: dict[int, int] = {}
+        self._listeners: dict[int, tuple[int, str]] = {}  # inode -> (pid, its fd)
         self._described: dict[int, tuple[float, Owner]] = {}
         self._outside: dict[int, float] = {}  # pids found outside the image, and when
 
+    def _search(self, target: str) -> tuple[int, str] | None:
+        """The process of ``self._pids`` holding ``target``, and the descriptor."""
+        for pid in self._pids:
+            fd = _fd_of(pid, target)
+            if fd is not None:
+                return pid, fd
+        return None
+
     def _pid_of(self, inode: int, listening: bool) -> int | None:
-        if (
-            listening
-            and (pid := self._listeners.get(inode)) is not None
-            and _holds(pid, f"socket:[{inode}]")
-        ):
-            return pid
         target = f"socket:[{inode}]"
-        pid = next((p for p in self._pids if _holds(p, target)), None)
-        if pid is None:
+        known = self._listeners.get(inode) if listening else None
+        if known is not None and _still_holds(*known, target):
+            return known[0]
+        found = self._search(target)
+        if found is None:
             if len(self._outside) >= self.KEEP:
                 self._outside.clear()
             self._pids = pids_in_namespace(self._ns_inode, self._outside)
-            pid = next((p for p in self._pids if _holds(p, target)), None)
-            if pid is None and self._outside:
+            found = self._search(target)
+            if found is None and self._outside:
                 # A process seen outside may have entered the image since (``ip netns
                 # exec`` forks first, then joins): look at every one before giving up.
                 self._outside.clear()
                 self._pids = pids_in_namespace(self._ns_inode, self._outside)
-                pid = next((p for p in self._pids if _holds(p, target)), None)
-        if pid is not None and listening:
+                found = self._search(target)
+        if found is None:
+            return None
+        pid = found[0]
+        if listening:
             if len(self._listeners) >= self.KEEP:
                 self._listeners.clear()
-            self._listeners[inode] = pid
-        elif pid is not None:
+            self._listeners[inode] = found
+        else:
             self._pids.remove(pid)
             self._pids.insert(0, pid)  # the next connection is likely the same program's
         return pid

@@ -13,10 +13,15 @@ per direction (backpressure), and no socket is closed with unread data in its re
 buffer after a clean end, which would make the kernel send RST and lose data in flight
 (ecosystem-anchors.md §1.5, "TLS 1.3 close gotcha").
 
-TLS is an :class:`ssl.SSLObject` over two :class:`ssl.MemoryBIO` s, driven with the event
-loop's ``sock_recv_into``/``sock_sendall`` (the design asyncio's own sslproto uses, §1.5,
-minus its transport layers). The outcome goes to a :class:`RelayEvents`; no exception
-escapes :func:`relay` except cancellation. The hot path does no logging.
+TLS is an :class:`ssl.SSLObject` over two :class:`ssl.MemoryBIO` s (the design asyncio's
+own sslproto uses, §1.5, minus its transport layers). The hot path reads without awaiting
+when the socket has data (one ``recv_into`` takes all that is waiting, up to a CHUNK), feeds
+the incoming BIO cut at TLS record ends and decrypts each record as soon as it is whole, so
+that the BIO never holds more than one record (a memory BIO keeps the largest size it ever
+held: this bounds what an active connection keeps), and sends with ``send``/``sendmsg``
+first, awaiting only what the kernel did not take (issue 11 item 6). The outcome goes to a
+:class:`RelayEvents`; no exception escapes :func:`relay` except cancellation. The hot path
+does no logging.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import socket
 import ssl
 import struct
 import termios
+import threading
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -48,17 +54,21 @@ __all__ = [
 ]
 
 CHUNK = 256 * 1024
-"""Bytes read from a socket at a time (§1.6: 16-256 KiB made no consistent difference)."""
+"""Bytes read from a socket at a time, at most (§1.6: 16-256 KiB made no consistent
+difference; one read takes whatever is waiting up to this, so fewer system calls per byte)."""
 
 # Room beyond CHUNK in the plaintext buffer: more than one TLS record (16 KiB + 2 KiB
-# expansion + header). With it, the plaintext of one CHUNK of records plus a partial record
-# left from before always fits, so every complete record is decrypted before the pump
-# waits. That matters: SSLObject.unwrap() (sending our close_notify) reads the incoming BIO,
-# and OpenSSL fails on, and drops, application data it finds there after close_notify.
+# expansion + header). A read takes at most len(buffer) - _SLACK bytes from the socket, so
+# the plaintext of what it took plus a partial record left from before always fits, and
+# every complete record is decrypted before the pump waits. That matters: SSLObject.unwrap()
+# (sending our close_notify) reads the incoming BIO, and OpenSSL fails on, and drops,
+# application data it finds there after close_notify.
 _SLACK = 32 * 1024
 _RECORD = 16 * 1024 + 2048 + 5  # the largest TLS record on the wire (RFC 8446 §5.2)
+_HEADER = 5  # a TLS record's header: type, version (2), length (2) (RFC 8446 §5.1)
 _DRAIN_READS = 64  # at most this many reads of leftovers before a clean close
 _POOL_MAX = 32  # idle buffers kept for reuse; an idle connection holds none
+_BATCH = 64 * 1024  # ciphertext sent with one sendmsg, at most (see _TlsEnd.write)
 
 
 class _Pool:
@@ -92,16 +102,36 @@ TINY = 1024
 """At most this much waiting (an EOF, an alert, a keystroke): the small buffers do. More
 takes the big ones, so that a bulk transfer is never read a small buffer at a time."""
 
-TLS_IO = 32 * 1024
-"""TLS bytes read from a socket, or plaintext encrypted, at a time. A memory BIO keeps the
-largest size it ever held for the life of the connection, so this bounds what each
-secured connection keeps once it has moved data (issue 11: 130 KiB per active connection
-with CHUNK-sized BIO traffic, against stunnel's 32 KiB)."""
+PLAIN_IO = 16 * 1024
+"""Plaintext encrypted at a time: one TLS record's worth (RFC 8446 §5.1), so that the
+outgoing memory BIO, which keeps the largest size it ever held for the life of the
+connection, never holds more than one record (issue 11: 130 KiB per active connection with
+CHUNK-sized BIO traffic, against stunnel's 32 KiB)."""
 
 _PLAIN = _Pool(CHUNK + _SLACK)  # plaintext between the two ends
-_RAW = _Pool(TLS_IO)  # TLS records from a socket
 _SMALL_PLAIN = _Pool(SMALL + _SLACK)  # the same, when little is waiting: a burst of closes
-_SMALL_RAW = _Pool(SMALL)  # costs small buffers, not CHUNK-sized ones (issue 11 item 6)
+# costs small buffers, not CHUNK-sized ones (issue 11 item 6)
+
+
+class _Scratch(threading.local):
+    """The buffer TLS bytes are read into from a socket: one per thread. A read never
+    awaits while it holds it (the records are fed to the BIO and decrypted before anything
+    else runs), so one serves every connection of an event loop; per thread, because
+    ``recv_into`` lets go of the GIL while it fills it."""
+
+    def __init__(self) -> None:
+        self._buffer: memoryview | None = None
+
+    def get(self) -> memoryview:
+        if self._buffer is None:
+            self._buffer = memoryview(bytearray(CHUNK))
+        return self._buffer
+
+    def clear(self) -> None:
+        self._buffer = None
+
+
+_RAW = _Scratch()
 
 
 def _waiting(sock: socket.socket) -> int:
@@ -116,8 +146,38 @@ def _waiting(sock: socket.socket) -> int:
 def release_buffers() -> None:
     """Drop the idle buffers of the pools (the data path calls this once it is idle, so
     that the memory of a burst goes back to the system: issue 11 item 6)."""
-    for pool in (_PLAIN, _RAW, _SMALL_PLAIN, _SMALL_RAW):
+    for pool in (_PLAIN, _SMALL_PLAIN):
         pool.clear()
+    _RAW.clear()
+
+
+async def _send(loop: asyncio.AbstractEventLoop, sock: socket.socket, data: memoryview) -> None:
+    """All of ``data`` to ``sock``: a plain ``send`` first, awaiting only what the kernel
+    did not take at once (loop.sock_sendall's future and callbacks cost more than the
+    send itself on the bulk path). Raises OSError."""
+    try:
+        sent = sock.send(data)
+    except BlockingIOError:
+        sent = 0
+    if sent < len(data):
+        await loop.sock_sendall(sock, data[sent:])
+
+
+async def _send_parts(
+    loop: asyncio.AbstractEventLoop, sock: socket.socket, parts: list[bytes]
+) -> None:
+    """All of ``parts`` to ``sock`` in order, with one ``sendmsg`` when the kernel takes
+    them at once. Raises OSError."""
+    try:
+        sent = sock.sendmsg(parts)
+    except BlockingIOError:
+        sent = 0
+    for part in parts:
+        if sent >= len(part):
+            sent -= len(part)
+            continue
+        await loop.sock_sendall(sock, memoryview(part)[sent:])
+        sent = 0
 
 
 async def _readable(loop: asyncio.AbstractEventLoop, sock: socket.socket) -> None:
@@ -264,23 +324,30 @@ class _End:
         """Wait until a read would not wait."""
         await _readable(self.loop, self.sock)
 
-    def little_waiting(self) -> bool:
-        """Whether the next read is small (an EOF, a short message): a small buffer will do."""
-        return _waiting(self.sock) <= TINY
+    def waiting(self) -> int:
+        """Bytes a read would take now without waiting (0: none, or an EOF or error, which
+        only :meth:`readable` tells)."""
+        return _waiting(self.sock)
 
-    async def read_into(self, out: memoryview) -> int:
-        """Application bytes into ``out``; 0 at EOF."""
+    def read_now(self, out: memoryview) -> int | None:
+        """Application bytes into ``out`` without waiting; 0 at EOF, None when there are
+        none yet."""
         try:
-            n = await self.loop.sock_recv_into(self.sock, out)
+            n = self.sock.recv_into(out)
+        except BlockingIOError:
+            return None
         except OSError as exc:
             raise _ResetError(self) from exc
         self.wire_in += n
         return n
 
+    async def settle(self) -> None:
+        """A read found nothing: finish what that leaves to do before waiting (nothing)."""
+
     async def write(self, data: memoryview) -> None:
         """Send application bytes; returns when the kernel took them all."""
         try:
-            await self.loop.sock_sendall(self.sock, data)
+            await _send(self.loop, self.sock, data)
         except OSError as exc:
             raise _ResetError(self) from exc
         self.wire_out += len(data)
@@ -308,7 +375,15 @@ class _End:
 
 
 class _TlsEnd(_End):
-    """One socket of the relay with TLS toward its peer."""
+    """One socket of the relay with TLS toward its peer.
+
+    TLS bytes reach the incoming BIO cut at record ends (:meth:`_feed`), and each record is
+    decrypted as soon as it is whole, so that the BIO never holds more than one record: a
+    memory BIO keeps the largest size it ever held, for the life of the connection (issue
+    11 item 6: memory per active connection). ``_need`` is what is still missing of the
+    record being fed (0: the next byte starts a record), ``_head`` the part of a header
+    that a read cut.
+    """
 
     def __init__(self, leg: Leg, spec: TlsSpec, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__(leg, loop)
@@ -321,83 +396,61 @@ class _TlsEnd(_End):
         self.wlock = asyncio.Lock()  # one sender of outgoing records at a time, in order
         self.tls_eof = False
         self.shut = False
+        self._need = 0
+        self._head = b""
+        self._undrained = False  # whole records in the BIO not read yet (after the handshake)
 
-    async def _fill(self, limit: int = TLS_IO) -> None:
-        """Socket -> incoming BIO (at most ``limit`` bytes; see _SLACK)."""
-        await _readable(self.loop, self.sock)  # no buffer is held while waiting
-        pool = _SMALL_RAW if limit <= SMALL or _waiting(self.sock) <= SMALL else _RAW
-        raw = pool.take()
+    # --- records in -----------------------------------------------------------------------
+    def _feed(self, raw: memoryview, out: memoryview | None) -> int:
+        """TLS bytes into the incoming BIO, cut at record ends; each record that is whole
+        is decrypted into ``out`` at once (when ``out`` is given). Plaintext bytes."""
+        incoming = self.incoming
+        pos, end, total = 0, len(raw), 0
+        need = self._need
+        while pos < end:
+            if not need:  # a record starts here
+                head = self._head
+                if not head and end - pos >= _HEADER:
+                    need = _HEADER + (raw[pos + 3] << 8 | raw[pos + 4])
+                else:  # a header cut by a read
+                    head += bytes(raw[pos : pos + _HEADER - len(head)])
+                    if len(head) < _HEADER:
+                        incoming.write(raw[pos:end])
+                        self._head = head
+                        break
+                    need = _HEADER + (head[3] << 8 | head[4]) - len(self._head)
+                    self._head = b""
+            take = min(need, end - pos)
+            incoming.write(raw[pos : pos + take])
+            pos += take
+            need -= take
+            if not need and out is not None:
+                total += self._drain(out[total:])
+                if self.tls_eof:
+                    break  # close_notify: nothing after it is data
+        self._need = need
+        return total
+
+    def _fill_now(self, limit: int) -> bool:
+        """Socket -> incoming BIO without waiting and without decrypting (the handshake);
+        False when the socket has nothing yet. Raises OSError."""
+        raw = _RAW.get()[: min(limit, CHUNK)]
         try:
-            n = await self.loop.sock_recv_into(self.sock, raw[:limit])
-            self.wire_in += n
-            if n:
-                self.incoming.write(raw[:n])
-            else:
-                self.incoming.write_eof()
-        finally:
-            pool.give(raw)
+            n = self.sock.recv_into(raw)
+        except BlockingIOError:
+            return False
+        self.wire_in += n
+        if n:
+            self._feed(raw[:n], None)
+            self._undrained = True
+        else:
+            self.incoming.write_eof()
+        return True
 
-    def _pull(self, limit: int) -> bool:
-        """Socket -> incoming BIO without waiting (at most ``limit`` bytes); False when the
-        socket has nothing yet. Raises OSError for a failed socket."""
-        raw = _RAW.take()
-        try:
-            try:
-                n = self.sock.recv_into(raw[:limit])
-            except BlockingIOError:
-                return False
-            self.wire_in += n
-            if n:
-                self.incoming.write(raw[:n])
-            else:
-                self.incoming.write_eof()
-            return True
-        finally:
-            _RAW.give(raw)
-
-    async def readable(self) -> None:
-        """Wait until a read would not wait: records already in, or the socket readable."""
-        if self.tls_eof or self.incoming.pending or self.tls.pending():
-            return
-        await _readable(self.loop, self.sock)
-
-    def little_waiting(self) -> bool:
-        """Whether what the next read can decrypt fits a small buffer: at most a partial
-        record held back, nothing decrypted pending, and little on the socket."""
-        return (
-            self.incoming.pending <= _RECORD
-            and not self.tls.pending()
-            and _waiting(self.sock) <= TINY
-        )
-
-    async def _flush(self) -> None:
-        """Outgoing BIO -> socket, everything it holds, also what is added meanwhile."""
-        async with self.wlock:
-            while True:
-                data = self.outgoing.read()
-                if not data:
-                    return
-                await self.loop.sock_sendall(self.sock, data)
-                self.wire_out += len(data)
-
-    def send_alert_now(self) -> None:
-        """Best effort, without waiting: the alert OpenSSL wrote for a failed handshake."""
-        data = self.outgoing.read()
-        if data and self.sock.fileno() >= 0:
-            with contextlib.suppress(OSError):
-                self.sock.send(data)
-
-    async def handshake(self) -> None:
-        """Do the handshake; raises what failed (ssl.SSLError, OSError)."""
-        while True:
-            try:
-                self.tls.do_handshake()
-                break
-            except ssl.SSLWantReadError:
-                pass
-            await self._flush()
-            await self._fill()
-        await self._flush()
+    async def _fill(self, limit: int = SMALL) -> None:
+        """Socket -> incoming BIO (at most ``limit`` bytes), waiting for them."""
+        while not self._fill_now(limit):
+            await _readable(self.loop, self.sock)
 
     def _drain(self, out: memoryview) -> int:
         """Decrypt every complete record in the incoming BIO into ``out``."""
@@ -418,42 +471,124 @@ class _TlsEnd(_End):
                 self.tls_eof = True
                 break
             total += int(n)
+            if not self.incoming.pending and not tls.pending():
+                break  # all read: spare OpenSSL's "want read" (an exception here)
         return total
 
-    async def read_into(self, out: memoryview) -> int:
-        """Application bytes into ``out``; 0 at EOF. Reads at most ``len(out) - _SLACK``
-        bytes from the socket, so that every complete record fits ``out`` (see _SLACK)."""
+    def ended(self) -> bool:
+        """Whether the peer's data ended (close_notify or FIN) as far as read yet."""
+        return self.tls_eof
+
+    async def readable(self) -> None:
+        """Wait until a read would not wait: records already in, or the socket readable."""
+        if self.tls_eof or self._undrained or self.tls.pending():
+            return
+        await _readable(self.loop, self.sock)
+
+    def waiting(self) -> int:
+        """Bytes a read would take now: CHUNK when records are in already, else the
+        socket's (0: none, or an EOF or error)."""
+        if self.tls_eof or self._undrained or self.tls.pending():
+            return CHUNK
+        return _waiting(self.sock)
+
+    def read_now(self, out: memoryview) -> int | None:
+        """Application bytes into ``out`` without waiting; 0 at EOF, None when none yet.
+
+        One ``recv_into`` takes what the socket holds, at most ``len(out) - _SLACK`` bytes,
+        so that every complete record fits ``out`` (see _SLACK)."""
         if self.tls_eof:
             return 0
-        limit = min(len(out) - _SLACK, TLS_IO)
         try:
-            while True:
+            total = 0
+            if self._undrained or self.tls.pending():
+                self._undrained = False
                 total = self._drain(out)
-                if total or self.tls_eof:
-                    # Top up from what the socket already holds, TLS_IO at a time, while a
-                    # slice and a partial record still fit: up to a CHUNK per pump turn,
-                    # with the BIO never holding more than a slice (see TLS_IO).
-                    while (
-                        not self.tls_eof
-                        and len(out) - total >= TLS_IO + _SLACK
-                        and self._pull(TLS_IO)
-                    ):
-                        total += self._drain(out[total:])
+                if self.ended():
                     return total
-                if self.outgoing.pending and not self.wlock.locked():
-                    await self._flush()  # e.g. a KeyUpdate answer; a busy writer sends it
-                await self._fill(limit)
+            room = len(out) - total - _SLACK
+            if room <= 0:
+                return total or None
+            raw = _RAW.get()[: min(room, CHUNK)]
+            try:
+                n = self.sock.recv_into(raw)
+            except BlockingIOError:
+                return total or None
+            self.wire_in += n
+            if not n:
+                self.incoming.write_eof()
+                total += self._drain(out[total:])
+                self.tls_eof = True
+                return total
+            total += self._feed(raw[:n], out[total:])
         except ssl.SSLError as exc:
             raise _TlsError(self, exc) from exc
         except OSError as exc:
             raise _ResetError(self) from exc
+        return total if total or self.tls_eof else None
+
+    async def settle(self) -> None:
+        """A read found no data: send what reading wrote meanwhile (e.g. a KeyUpdate
+        answer) unless a writer is busy, who will send it."""
+        if self.outgoing.pending and not self.wlock.locked():
+            try:
+                await self._flush()
+            except OSError as exc:
+                raise _ResetError(self) from exc
+
+    # --- records out ----------------------------------------------------------------------
+    async def _flush(self) -> None:
+        """Outgoing BIO -> socket, everything it holds, also what is added meanwhile."""
+        async with self.wlock:
+            while True:
+                data = self.outgoing.read()
+                if not data:
+                    return
+                await _send(self.loop, self.sock, memoryview(data))
+                self.wire_out += len(data)
+
+    def send_alert_now(self) -> None:
+        """Best effort, without waiting: the alert OpenSSL wrote for a failed handshake."""
+        data = self.outgoing.read()
+        if data and self.sock.fileno() >= 0:
+            with contextlib.suppress(OSError):
+                self.sock.send(data)
+
+    async def handshake(self) -> None:
+        """Do the handshake; raises what failed (ssl.SSLError, OSError)."""
+        while True:
+            try:
+                self.tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                pass
+            if self.outgoing.pending:
+                await self._flush()
+            await self._fill()
+        if self.outgoing.pending:
+            await self._flush()
 
     async def write(self, data: memoryview) -> None:
-        """Encrypt and send application bytes, TLS_IO at a time (see TLS_IO)."""
+        """Encrypt and send application bytes, a record's worth at a time (see PLAIN_IO),
+        the records of up to _BATCH bytes with one sendmsg."""
+        tls, outgoing = self.tls, self.outgoing
         try:
-            for offset in range(0, len(data), TLS_IO):
-                self.tls.write(data[offset : offset + TLS_IO])
-                await self._flush()
+            async with self.wlock:
+                pending = outgoing.read()  # what reading wrote meanwhile goes first
+                parts = [pending] if pending else []
+                size = len(pending)
+                for offset in range(0, len(data), PLAIN_IO):
+                    tls.write(data[offset : offset + PLAIN_IO])
+                    record = outgoing.read()
+                    parts.append(record)
+                    size += len(record)
+                    if size >= _BATCH:
+                        await _send_parts(self.loop, self.sock, parts)
+                        self.wire_out += size
+                        parts, size = [], 0
+                if parts:
+                    await _send_parts(self.loop, self.sock, parts)
+                    self.wire_out += size
         except ssl.SSLError as exc:
             raise _TlsError(self, exc) from exc
         except OSError as exc:
@@ -497,7 +632,8 @@ _Failure = tuple[str, int, str]  # leg name, return code, text
 async def _handshake(end: _TlsEnd, events: RelayEvents) -> _Failure | None:
     timeout = end.spec.handshake_timeout or None
     try:
-        await asyncio.wait_for(end.handshake(), timeout)
+        async with asyncio.timeout(timeout):  # no task of its own, as wait_for makes
+            await end.handshake()
     except Exception as exc:  # noqa: BLE001 - every failure becomes a return code
         end.send_alert_now()
         rc = rc_of(exc, side=end.spec.side)
@@ -529,22 +665,31 @@ async def _handshakes(ends: list[_TlsEnd], events: RelayEvents) -> _Failure | No
 async def _pump(src: _End, dst: _End) -> None:
     """src -> dst until src's EOF, then half-close dst. One read in flight: backpressure.
 
-    The buffer is taken from the pool only once src is readable, and given back after
-    the write, so that idle connections hold none.
+    A read is tried without waiting when src has bytes waiting (the bulk path: no future,
+    no selector registration per read); otherwise the pump waits for src to be readable.
+    The buffer is taken from the pool only for the read and the write that follows, so
+    that idle connections hold none.
     """
-    readable, read, write, little = src.readable, src.read_into, dst.write, src.little_waiting
+    waiting, readable, read, write = src.waiting, src.readable, src.read_now, dst.write
     while True:
-        await readable()
+        ready = waiting()
+        if not ready:
+            await readable()
+            ready = waiting()
         # A burst of closes makes every pump readable at once, for an EOF: a small buffer
         # each, not CHUNK-sized ones (issue 11 item 6: RSS after a burst).
-        pool = _SMALL_PLAIN if little() else _PLAIN
+        pool = _SMALL_PLAIN if ready <= TINY else _PLAIN
         out = pool.take()
         try:
-            n = await read(out)
+            n = read(out)
             if n:
                 await write(out[:n])
         finally:
             pool.give(out)
+        if n is None:  # nothing yet (a partial record, a handshake message): wait for more
+            await src.settle()
+            await readable()
+            continue
         if not n:
             break
         src.delivered += n

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 import pytest
 
 from pagent.policy import ciphers
+from pagent.stack import relay as relay_module
 from pagent.stack.relay import Leg, NoEvents, RelayResult, relay
 from pagent.stack.tlsconfig import TlsSpec, build_spec
 from tests.stack.certs import Pki, effective_of, make_pki
@@ -289,6 +290,48 @@ def test_tls_bytes_flow_both_ways_intact(
     at_peer, at_app = run(scenario)
     assert digest(at_app) == digest(up)
     assert digest(at_peer) == digest(down)
+
+
+@pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3])
+def test_records_cut_anywhere_reach_the_bio_one_at_a_time_and_intact(
+    pki: Pki, socks: list[socket.socket], version: ssl.TLSVersion
+) -> None:
+    # A memory BIO keeps the largest size it ever held: the relay feeds it whole records
+    # (issue 11 item 6), whatever cuts the reads make, headers included.
+    a, b = socket.socketpair()
+    socks += [a, b]
+    loop = asyncio.new_event_loop()
+    try:
+        end = relay_module._TlsEnd(Leg(b, server_spec(pki), "in"), server_spec(pki), loop)
+    finally:
+        loop.close()
+    c_in, c_out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    client = peer_client_ctx(pki, version=version).wrap_bio(c_in, c_out, server_side=False)
+    for _ in range(10):  # the handshake, in memory
+        with contextlib.suppress(ssl.SSLWantReadError):
+            client.do_handshake()
+        end._feed(memoryview(c_out.read()), None)
+        with contextlib.suppress(ssl.SSLWantReadError):
+            end.tls.do_handshake()
+        c_in.write(end.outgoing.read())
+        if end.tls.version() and client.version():
+            break
+    else:
+        pytest.fail("no handshake in memory")
+    sent = b"".join(os.urandom(n) for n in (1, 16384, 16385, 100_000, 7, 3 * 16384))
+    for i in range(0, len(sent), 40_000):
+        client.write(sent[i : i + 40_000])
+    stream = memoryview(c_out.read())
+    out = memoryview(bytearray(len(sent) + 64 * 1024))
+    got = end._drain(out)  # whatever came with the handshake's last flight
+    cuts = (1, 2, 3, 4, 5, 6, 7, 11, 4096, 16389, 17_000, 65_537)
+    pos = i = 0
+    while pos < len(stream):
+        piece = stream[pos : pos + cuts[i % len(cuts)]]
+        got += end._feed(piece, out[got:])
+        assert end.incoming.pending <= relay_module._RECORD
+        pos, i = pos + len(piece), i + 1
+    assert bytes(out[:got]) == sent
 
 
 def test_both_legs_tls_at_once(pki: Pki, socks: list[socket.socket]) -> None:
