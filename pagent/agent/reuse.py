@@ -27,6 +27,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import operator
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
@@ -59,7 +60,7 @@ def replaced(old: Sequence[object], new: Sequence[object]) -> list[int] | None:
 class Members:
     """A policy's statements, type by type, each table in its order; their ids on demand."""
 
-    __slots__ = ("_ids", "_idset", "policy", "statements")
+    __slots__ = ("__weakref__", "_ids", "_idset", "_replaced", "policy", "statements")
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
@@ -69,6 +70,8 @@ class Members:
         )
         self._ids: list[int] | None = None
         self._idset: frozenset[int] | None = None
+        # The last replaced_since: weakly, or each policy would keep the one before alive.
+        self._replaced: tuple[weakref.ref[Members], list[int] | None] | None = None
 
     @property
     def ids(self) -> list[int]:
@@ -88,10 +91,20 @@ class Members:
         """The statements whose id is in ``ids``, in this policy's order."""
         return list(itertools.compress(self.statements, map(ids.__contains__, self.ids)))
 
+    def replaced_since(self, last: Members) -> list[int] | None:
+        """:func:`replaced` from ``last``'s statements to these (kept for the next ask:
+        the file order and the diff of one refresh ask the same)."""
+        memo = self._replaced
+        if memo is not None and memo[0]() is last:
+            return memo[1]
+        places = replaced(last.statements, self.statements)
+        self._replaced = (weakref.ref(last), places)
+        return places
+
     def same_names(self, other: Members) -> list[int] | None:
         """The places where ``other`` holds another object under the same type and name,
         when that is all that differs between the two (else None)."""
-        places = replaced(self.statements, other.statements)
+        places = other.replaced_since(self)
         if places is None:
             return None
         for at in places:
@@ -157,7 +170,7 @@ class FileOrder:
         where = self._where
         if last is None or where is None:
             return False
-        places = replaced(last.statements, members.statements)
+        places = members.replaced_since(last)
         if places is None:
             return False
         key = _order_key(members.policy)

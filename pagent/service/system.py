@@ -160,7 +160,7 @@ class System:
 
     def _pagent_out(self, out: Output) -> None:
         if out.shown_in_log:
-            self._log_block([out.text], out.category)
+            self._log_block([out.text], out.category, out.text.isprintable())
         if out.console:
             # Log first: a client reacting to a broadcast message may read syslogall.log.
             self._flush_log()

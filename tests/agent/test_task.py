@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+import re
 import shutil
+import types
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -280,3 +283,19 @@ def test_an_image_file_without_statements_writes_pagents_warning_005_line(root):
         "pinit_fetch_policy_profile: Image config file /etc/cfgasst/v2r3/WG31/TCPIP1/"
         "TTLS.policy does not contain any recognizable statements"
     ) in rig.log()
+
+
+def test_refreshes_keep_no_older_policy_alive(root):
+    """What a refresh reuses of the last one never holds the policies before it."""
+    rig = Rig(root)
+    rig.agent.start()
+    first = rig.agent.installed("TCPIP1")
+    policy = root / POLICY
+    for port in (9444, 9445, 9446):
+        text = re.sub(r"Port\s+94\d\d", f"Port {port}", policy.read_text())
+        policy.write_text(text)
+        rig.agent.refresh(update=True)
+    assert rig.stack.installs == 4
+    gc.unfreeze()  # the loads froze what they made: get_referrers looks at tracked objects
+    holders = [r for r in gc.get_referrers(first) if not isinstance(r, types.FrameType)]
+    assert holders == []
