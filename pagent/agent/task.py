@@ -33,6 +33,7 @@ from pagent.agent.reuse import FileOrder, LineTexts, Members, differences, left
 from pagent.messages import format_message, formatter
 from pagent.policy.build import BuiltFile
 from pagent.policy.chain import Chain, ImageConfig, MainConfig, load_chain, resolve_zos_path
+from pagent.policy.check import unreadable
 from pagent.policy.codes import Effect, Severity
 from pagent.policy.diagnostics import Diagnostic, render_text
 from pagent.policy.incremental import PolicyCache
@@ -340,11 +341,7 @@ class PolicyAgent:
             try:
                 sources.append(read_source(pf.path))
             except (OSError, ValueError, RuntimeError) as exc:  # what the file system raises
-                errors.append(
-                    Diagnostic.make(
-                        "C501", pf.named_at, f"cannot read {pf.zos_path}: {_reason(exc)}"
-                    )
-                )
+                errors.append(unreadable(pf, exc))  # pagent check's words (issue 13)
         try:
             policy = state.cache.load(sources)
         except (OSError, ValueError, RuntimeError) as exc:
