@@ -17,6 +17,11 @@ only the statements that are new objects are looked at one by one:
 * a large edit (more than :data:`SMALL_EDIT` statements) is done from scratch, as at the
   first load.
 
+No call runs in C over more than :data:`CHUNK` items at once: it runs on PAGENT's worker
+thread, and a C call keeps the GIL from the service's event loop until it returns (D TCPIP
+within 50 ms during a refresh, issue 13 §1). Sorting is avoided for the same reason: the
+file order is made by placing each statement at its line.
+
 Every result is the one a computation from scratch gives (tests/agent/test_reuse.py
 compares them). Identity is a safe key because every previous object compared with is
 kept alive here: no live new object can have the id of a previous one.
@@ -38,6 +43,16 @@ T = TypeVar("T")
 
 SMALL_EDIT = 256  # statements placed one by one; a larger edit is done from scratch
 LINE_BITS = 32  # a statement's order key is (file number << LINE_BITS) + line
+CHUNK = 16384  # items per C call: about a millisecond each (see above)
+
+
+def _chunks(n: int) -> range:
+    return range(0, n, CHUNK)
+
+
+def all_printable(texts: Sequence[str]) -> bool:
+    """Whether every text is printable (in C, a chunk at a time)."""
+    return all(all(map(str.isprintable, texts[i : i + CHUNK])) for i in _chunks(len(texts)))
 
 
 def replaced(old: Sequence[object], new: Sequence[object]) -> list[int] | None:
@@ -45,15 +60,17 @@ def replaced(old: Sequence[object], new: Sequence[object]) -> list[int] | None:
     when the lengths differ or more than SMALL_EDIT places differ."""
     if len(old) != len(new):
         return None
-    differs = list(map(operator.is_not, old, new))  # True and False are shared: no allocation
-    count = differs.count(True)
-    if count > SMALL_EDIT:
-        return None
     places: list[int] = []
-    at = -1
-    for _ in range(count):
-        at = differs.index(True, at + 1)
-        places.append(at)
+    for start in _chunks(len(old)):
+        # True and False are shared objects: the flags allocate nothing but the list.
+        differs = list(map(operator.is_not, old[start : start + CHUNK], new[start : start + CHUNK]))
+        count = differs.count(True)
+        if len(places) + count > SMALL_EDIT:
+            return None
+        at = -1
+        for _ in range(count):
+            at = differs.index(True, at + 1)
+            places.append(start + at)
     return places
 
 
@@ -77,19 +94,30 @@ class Members:
     def ids(self) -> list[int]:
         """The id of each statement, in order."""
         if self._ids is None:
-            self._ids = list(map(id, self.statements))
+            ids: list[int] = []
+            for i in _chunks(len(self.statements)):
+                ids += map(id, self.statements[i : i + CHUNK])
+            self._ids = ids
         return self._ids
 
     @property
     def idset(self) -> frozenset[int]:
         """The ids of the statements."""
         if self._idset is None:
-            self._idset = frozenset(self.ids)
+            ids, every = self.ids, set[int]()
+            for i in _chunks(len(ids)):
+                every.update(ids[i : i + CHUNK])
+            self._idset = frozenset(every)  # a copy of a set is a copy of its table
         return self._idset
 
     def only(self, ids: frozenset[int] | set[int]) -> list[Statement]:
         """The statements whose id is in ``ids``, in this policy's order."""
-        return list(itertools.compress(self.statements, map(ids.__contains__, self.ids)))
+        found: list[Statement] = []
+        own, statements = self.ids, self.statements
+        for i in _chunks(len(own)):
+            picked = map(ids.__contains__, own[i : i + CHUNK])
+            found += itertools.compress(statements[i : i + CHUNK], picked)
+        return found
 
     def replaced_since(self, last: Members) -> list[int] | None:
         """:func:`replaced` from ``last``'s statements to these (kept for the next ask:
@@ -124,20 +152,26 @@ def _order_key(policy: Policy) -> Callable[[Statement], int]:
     return key
 
 
-def file_order(members: Members) -> tuple[list[Statement], list[int], list[int]]:
-    """Every statement in the order of the files and their lines, its order key, and for
-    each statement of ``members`` its place in that order.
-
-    Statements on one line keep the order of their types in the policy (a stable sort).
-    """
-    key = _order_key(members.policy)
-    keys = list(map(key, members.statements))
-    # Sorting indices by an int key: the comparisons are C calls on ints, and the tables
-    # are runs in file order already, which the sort merges in linear time.
-    places = sorted(range(len(keys)), key=keys.__getitem__)
-    where = sorted(range(len(places)), key=places.__getitem__)  # the inverse permutation
-    order = list(map(members.statements.__getitem__, places))
-    return order, list(map(keys.__getitem__, places)), where
+def file_order(members: Members) -> tuple[list[Statement], bool]:
+    """Every statement in the order of the files and their lines, and whether two
+    statements share a line (they keep the order of their types: a stable sort)."""
+    number = {path: i for i, path in enumerate(members.policy.files)}
+    where = [(number.get(s.loc.path, 0), s.loc.line) for s in members.statements]
+    highest = [0] * (max(number.values(), default=0) + 1)
+    for f, line in where:
+        highest[f] = max(highest[f], line)
+    # One slot per line of each file; each statement goes to its line's. No sort: a sort
+    # of 300,000 statements is one C call of tens of milliseconds.
+    slots: list[list[Statement | None]] = [[None] * (n + 1) for n in highest]
+    for (f, line), s in zip(where, members.statements, strict=True):
+        if slots[f][line] is not None:  # two statements on one line: sort, stably
+            return sorted(members.statements, key=_order_key(members.policy)), True
+        slots[f][line] = s
+    order: list[Statement] = []
+    for lines in slots:
+        for i in _chunks(len(lines)):
+            order += filter(None, lines[i : i + CHUNK])  # a statement is always true
+    return order, False
 
 
 class FileOrder:
@@ -146,15 +180,12 @@ class FileOrder:
     def __init__(self) -> None:
         self._members: Members | None = None  # keeps every statement compared with alive
         self._order: list[Statement] = []
-        self._keys: list[int] = []  # of _order, ascending
-        self._where: list[int] | None = None  # each of _members' statements' place in _order
-        self._ties = False  # whether two statements share a place (then always sorted anew)
+        self._ties = False  # whether two statements share a place (then always made anew)
 
     def of(self, members: Members) -> list[Statement]:
         """Every statement of ``members`` in file order (as :func:`file_order` gives it)."""
         if not self._replace(members) and not self._patch(members):
-            self._order, self._keys, self._where = file_order(members)
-            self._ties = len(set(self._keys)) < len(self._keys)
+            self._order, self._ties = file_order(members)
         self._members = members
         return list(self._order)
 
@@ -167,18 +198,22 @@ class FileOrder:
     def _replace(self, members: Members) -> bool:
         """Statements replaced in their places by ones on the same lines: swapped in."""
         last = self._usable(members)
-        where = self._where
-        if last is None or where is None:
+        if last is None:
             return False
         places = members.replaced_since(last)
         if places is None:
             return False
         key = _order_key(members.policy)
-        if any(key(members.statements[at]) != self._keys[where[at]] for at in places):
-            return False
         order = list(self._order)
         for at in places:
-            order[where[at]] = members.statements[at]
+            was, now = last.statements[at], members.statements[at]
+            place = key(now)
+            if key(was) != place:
+                return False
+            i = bisect.bisect_left(order, place, key=key)
+            if order[i] is not was:
+                return False
+            order[i] = now
         self._order = order
         return True
 
@@ -192,21 +227,20 @@ class FileOrder:
         new = members.idset - last.idset
         if len(gone) + len(new) > SMALL_EDIT:
             return False
-        order, keys = list(self._order), list(self._keys)
-        ids = list(map(id, order))
-        for k in gone:
-            at = ids.index(k)  # a C scan of ints
-            del order[at], ids[at], keys[at]
+        order = list(self._order)
         key = _order_key(members.policy)
+        for s in last.only(gone):
+            i = bisect.bisect_left(order, key(s), key=key)
+            if i == len(order) or order[i] is not s:
+                return False
+            del order[i]
         for s in members.only(new):
             place = key(s)
-            at = bisect.bisect_left(keys, place)
-            if at < len(keys) and keys[at] == place:
+            i = bisect.bisect_left(order, place, key=key)
+            if i < len(order) and key(order[i]) == place:
                 return False  # shares a line with another statement: sort as a whole
-            order.insert(at, s)
-            ids.insert(at, id(s))
-            keys.insert(at, place)
-        self._order, self._keys, self._where = order, keys, None
+            order.insert(i, s)
+        self._order = order
         return True
 
 
@@ -229,12 +263,15 @@ class LineTexts(Generic[T]):
                 texts[at] = self._make(items[at])
                 printable = printable and texts[at].isprintable()
             if not printable:
-                printable = all(map(str.isprintable, texts))
+                printable = all_printable(texts)
         else:
-            known = dict(zip(map(id, self._items), self._texts, strict=True))
+            known: dict[int, str] = {}
+            for i in _chunks(len(self._items)):
+                part = self._items[i : i + CHUNK]
+                known.update(zip(map(id, part), self._texts[i : i + CHUNK], strict=True))
             texts = [t if (t := known.get(id(item))) is not None else self._make(item)
                      for item in items]  # fmt: skip
-            printable = all(map(str.isprintable, texts))
+            printable = all_printable(texts)
         self._items, self._texts, self.printable = items, texts, printable
         return list(texts)
 
