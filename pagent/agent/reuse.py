@@ -158,17 +158,19 @@ def file_order(members: Members) -> tuple[list[Statement], bool]:
     """Every statement in the order of the files and their lines, and whether two
     statements share a line (they keep the order of their types: a stable sort)."""
     number = {path: i for i, path in enumerate(members.policy.files)}
-    where = [(number.get(s.loc.path, 0), s.loc.line) for s in members.statements]
     highest = [0] * (max(number.values(), default=0) + 1)
-    for f, line in where:
-        highest[f] = max(highest[f], line)
+    for s in members.statements:
+        f = number.get(s.loc.path, 0)
+        highest[f] = max(highest[f], s.loc.line)
     # One slot per line of each file; each statement goes to its line's. No sort: a sort
-    # of 300,000 statements is one C call of tens of milliseconds.
+    # of 300,000 statements is one C call of tens of milliseconds. Nothing is kept per
+    # statement on the way either: freeing 300,000 objects at once is one such call too.
     slots: list[list[Statement | None]] = [[None] * (n + 1) for n in highest]
-    for (f, line), s in zip(where, members.statements, strict=True):
-        if slots[f][line] is not None:  # two statements on one line: sort, stably
+    for s in members.statements:
+        lines, line = slots[number.get(s.loc.path, 0)], s.loc.line
+        if lines[line] is not None:  # two statements on one line: sort, stably
             return sorted(members.statements, key=_order_key(members.policy)), True
-        slots[f][line] = s
+        lines[line] = s
     order: list[Statement] = []
     for lines in slots:
         for i in _chunks(len(lines)):
@@ -273,9 +275,19 @@ class LineTexts(Generic[T]):
                 known.update(zip(map(id, part), self._texts[i : i + CHUNK], strict=True))
             texts = [t if (t := known.get(id(item))) is not None else self._make(item)
                      for item in items]  # fmt: skip
+            _let_go(known)
             printable = all_printable(texts)
         self._items, self._texts, self.printable = items, texts, printable
         return list(texts)
+
+
+def _let_go(table: dict[int, str]) -> None:
+    """Empty a dict a little at a time: dropped whole, the ints of its 300,000 keys are
+    freed in one C call, as long as the loop waits for the GIL."""
+    while len(table) > CHUNK:
+        for _ in range(CHUNK):
+            table.popitem()
+    table.clear()
 
 
 def differences(old: Members, new: Members) -> tuple[int, int, int]:
