@@ -21,29 +21,28 @@ to the ``out`` callable as an :class:`Output`.
 
 from __future__ import annotations
 
-import heapq
-import itertools
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pagent.agent import loglevel
 from pagent.agent.loglevel import LINE_CATEGORY, LogLevel
+from pagent.agent.reuse import FileOrder, LineTexts, Members, differences, left
 from pagent.messages import format_message, formatter
 from pagent.policy.build import BuiltFile
 from pagent.policy.chain import Chain, ImageConfig, MainConfig, load_chain, resolve_zos_path
+from pagent.policy.check import unreadable
 from pagent.policy.codes import Effect, Severity
 from pagent.policy.diagnostics import Diagnostic, render_text
 from pagent.policy.incremental import PolicyCache
 from pagent.policy.policy import Policy, merge
 from pagent.policy.source import SourceText, read_source
-from pagent.policy.statements import Statement
 
 CONFIG_FILE = "/etc/pagent.conf"  # PAGENT_CONFIG_FILE's default (pagent-ops §1.1)
-COMPILED = ("Sep 26 2016", "18:37:59")
-_T = TypeVar("_T")  # the workshop's build stamp (§0.1)
+COMPILED = ("Sep 26 2016", "18:37:59")  # the workshop's build stamp (§0.1)
+_T = TypeVar("_T")
 
 
 class StackPort(Protocol):
@@ -77,8 +76,8 @@ class _Image:
     """What PAGENT keeps per image."""
 
     cache: PolicyCache = field(default_factory=PolicyCache)
-    installed: Policy | None = None
-    signature: dict[tuple[str, str], Statement] | None = None  # installed's, once made
+    installed: Members | None = None
+    order: FileOrder = field(default_factory=FileOrder)  # of the last policy read
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,19 +89,13 @@ class InstallResult:
     changed: bool
 
 
-def _signature(policy: Policy) -> dict[tuple[str, str], Statement]:
-    """A policy's statements by (type, name): what decides whether two policies are equal."""
-    return {(kind, name): s for kind, table in policy.by_type.items() for name, s in table.items()}
-
-
-def _keep_removed(installed: Policy, new: Policy) -> Policy:
+def _keep_removed(installed: Members, new: Members) -> Members:
     """NOFLUSH: the new policy plus the installed statements that left the files (§1.4)."""
-    fresh = _signature(new)
-    kept = [s for key, s in _signature(installed).items() if key not in fresh]
+    kept = left(installed, new)
     if not kept:
         return new
-    statements = [*kept, *fresh.values()]
-    return merge([BuiltFile(path="(installed)", statements=statements)])
+    statements = [*kept, *new.statements]
+    return Members(merge([BuiltFile(path="(installed)", statements=statements)]))
 
 
 class PolicyAgent:
@@ -117,7 +110,7 @@ class PolicyAgent:
         clock: Callable[[], datetime],
         config_file: str = CONFIG_FILE,
         environment: Mapping[str, str] | None = None,
-        out_block: Callable[[list[str], LogLevel], None] | None = None,
+        out_block: Callable[[list[str], LogLevel, bool], None] | None = None,
         files_read: Callable[[], None] = lambda: None,
     ) -> None:
         self.root = root
@@ -143,11 +136,12 @@ class PolicyAgent:
         self.main: MainConfig | None = None
         self.files: tuple[Path, ...] = ()
         self._images: dict[str, _Image] = {}
-        self._out_block = out_block  # many log-only lines of one category at once
+        # Many log-only lines of one category at once, and whether all are printable.
+        self._out_block = out_block
         # Called once the chain is read, before the refresh's last console message: a
         # client that sees EZD1586I (or EZZ8438I) knows the service watches the new files.
         self._files_read = files_read
-        self._lines_of: dict[str, dict[int, tuple[object, str]]] = {}  # _log_each's lines
+        self._texts: dict[str, LineTexts[Any]] = {}  # _log_each's lines, by message
 
     # --- output ---------------------------------------------------------------------------
     def _emit(self, text: str, kind: str, *, console: bool = False) -> None:
@@ -165,7 +159,7 @@ class PolicyAgent:
         self,
         msg_id: str,
         kind: str,
-        items: Iterable[_T],
+        items: Sequence[_T],
         fields: Callable[[_T], dict[str, object]],
     ) -> None:
         """One log line per item, for the lines written per statement: at LogLevel 511 a
@@ -173,23 +167,19 @@ class PolicyAgent:
 
         Nothing is made of lines the LogLevel in force keeps out of the log. A statement
         that a refresh reuses (the incremental build keeps unchanged ones) keeps the line
-        made for it last time. With ``out_block`` the lines go out as one block.
+        made for it last time (:class:`pagent.agent.reuse.LineTexts`). With ``out_block``
+        the lines go out as one block.
         """
         category = LINE_CATEGORY[kind]
         if not loglevel.effective(self.log_level, self.debug_level) & category:
             return
-        fmt = formatter(msg_id)
-        last = self._lines_of.get(msg_id, {})
-        made: dict[int, tuple[object, str]] = {}
-        texts: list[str] = []
-        for item in items:
-            hit = last.get(id(item))
-            text = hit[1] if hit is not None and hit[0] is item else fmt(**fields(item))
-            made[id(item)] = (item, text)
-            texts.append(text)
-        self._lines_of[msg_id] = made
+        lines = self._texts.get(msg_id)
+        if lines is None:
+            fmt = formatter(msg_id)
+            lines = self._texts[msg_id] = LineTexts(lambda item: fmt(**fields(item)))
+        texts = lines.texts(items)
         if self._out_block is not None:
-            self._out_block(texts, category)
+            self._out_block(texts, category, lines.printable)
         else:
             for text in texts:
                 self._out(Output(text, False, category, True))
@@ -351,21 +341,18 @@ class PolicyAgent:
             try:
                 sources.append(read_source(pf.path))
             except (OSError, ValueError, RuntimeError) as exc:  # what the file system raises
-                errors.append(
-                    Diagnostic.make(
-                        "C501", pf.named_at, f"cannot read {pf.zos_path}: {_reason(exc)}"
-                    )
-                )
+                errors.append(unreadable(pf, exc))  # pagent check's words (issue 13)
         try:
             policy = state.cache.load(sources)
         except (OSError, ValueError, RuntimeError) as exc:
             at = image.policy_files[0].named_at if image.policy_files else image.image.loc
             errors.append(Diagnostic.make("C501", at, f"cannot use the policy: {_reason(exc)}"))
             policy = state.cache.load([])
+        members = Members(policy)
         self._log_each(
             "PAGENT.LOG.POLICY.STATEMENT",
             "profile",
-            _in_file_order(policy),
+            state.order.of(members),
             lambda s: {"statement": s.KEYWORD, "name": s.name},
         )
         self._log("PAGENT.LOG.PROFILE.TTLS_END", "profile")
@@ -384,12 +371,13 @@ class PolicyAgent:
             ("TTLSConnectionAction", "PAGENT.LOG.TTLS.CONNECTION_ACTION"),
             ("TTLSEnvironmentAction", "PAGENT.LOG.TTLS.ENVIRONMENT_ACTION"),
         ):
-            actions = policy.by_type.get(kind, {}).values()
+            actions = list(policy.by_type.get(kind, {}).values())
             self._log_each(msg_id, "action", actions, lambda a: {"name": a.name})
         self._log_each("PAGENT.LOG.TTLS.RULE", "action", policy.rules, lambda r: {"name": r.name})
         flush = image.ttls.flush
-        new = policy if flush or state.installed is None else _keep_removed(state.installed, policy)
-        if state.installed is not None and state.installed.rules and not new.rules:
+        installed = state.installed
+        new = members if flush or installed is None else _keep_removed(installed, members)
+        if installed is not None and installed.policy.rules and not new.policy.rules:
             # Issue 13 §10: a file truncated by a failed copy leaves no AT-TLS protection.
             files = ", ".join(pf.zos_path for pf in image.policy_files)
             self._log("PAGENT.LOG.TTLS.NO_RULES", "warning", image=name, files=files)
@@ -401,25 +389,15 @@ class PolicyAgent:
         return InstallResult(name, ok=True, changed=changed)
 
     def _swap(
-        self, name: str, state: _Image, stack: StackPort | None, new: Policy, phase: str
+        self, name: str, state: _Image, stack: StackPort | None, new: Members, phase: str
     ) -> bool:
         """Diff against the installed policy, then swap it in; False when nothing changed."""
         old = state.installed
-        after: dict[tuple[str, str], Statement] | None = None
         if old is not None:
-            before = state.signature if state.signature is not None else _signature(old)
-            after = _signature(new)
-            if phase == "update" and _same(before, after):
+            added, changed, removed = differences(old, new)
+            if phase == "update" and not (added or changed or removed):
                 self._log("PAGENT.LOG.TTLS.UNCHANGED", "change", image=name)
                 return False
-            added = removed = changed = 0
-            for k, s in after.items():
-                was = before.get(k)
-                if was is None:
-                    added += 1
-                elif was is not s and was != s:  # reused statements: identity settles most
-                    changed += 1
-            removed = len(before) - (len(after) - added)
             self._log(
                 "PAGENT.LOG.TTLS.CHANGES",
                 "change",
@@ -428,24 +406,15 @@ class PolicyAgent:
                 changed=changed,
                 removed=removed,
             )
-        state.installed, state.signature = new, after
+        state.installed = new
         if stack is not None:
-            stack.install_policy(new)
+            stack.install_policy(new.policy)
         return True
 
     def installed(self, image: str) -> Policy | None:
         """The AT-TLS policy PAGENT installed for an image (for pasearch)."""
         state = self._images.get(image)
-        return state.installed if state is not None else None
-
-
-def _same(
-    before: Mapping[tuple[str, str], Statement], after: Mapping[tuple[str, str], Statement]
-) -> bool:
-    """Whether two signatures are equal (identity first: reused statements are the same)."""
-    if before.keys() != after.keys():
-        return False
-    return all(s is before[k] or s == before[k] for k, s in after.items())
+        return state.installed.policy if state is not None and state.installed else None
 
 
 def _belongs(d: Diagnostic, image: ImageConfig) -> bool:
@@ -476,25 +445,3 @@ def _reason(exc: BaseException) -> str:
 
 def _is_error(d: Diagnostic) -> bool:
     return d.severity is Severity.ERROR
-
-
-def _in_file_order(policy: Policy) -> list[Statement]:
-    """Every statement, in the order of the files and their lines.
-
-    Each type's table is (nearly always) in file order already: the runs are merged in
-    Python rather than sorted in one C call, which would hold the GIL for most of a second
-    at 50,000 rules while the service's event loop waits (issue 13 §1).
-    """
-    order = {path: i for i, path in enumerate(policy.files)}
-
-    def key(s: Statement) -> tuple[int, int]:
-        return (order.get(s.loc.path, 0), s.loc.line)
-
-    runs: list[list[Statement]] = []
-    for table in policy.by_type.values():
-        run = list(table.values())
-        keys = [key(s) for s in run]
-        if any(a > b for a, b in itertools.pairwise(keys)):
-            run.sort(key=key)  # a table out of order: sorted alone, a small C call
-        runs.append(run)
-    return list(heapq.merge(*runs, key=key))

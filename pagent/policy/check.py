@@ -237,11 +237,12 @@ def check_chain(chain: Chain, report: CheckReport) -> None:
         done[key] = report.policies[-1]
 
 
-def _reason(exc: OSError) -> str:
+def _reason(exc: Exception) -> str:
     """The end of a sentence that starts with a file's name."""
     if isinstance(exc, SourceError) and exc.strerror:
         return exc.strerror
-    return f"cannot be read: {exc.strerror or exc}"
+    why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return f"cannot be read: {' '.join(why.split()) or type(exc).__name__}"
 
 
 def _read_named(pf: PolicyFile, report: CheckReport, reported: set[SourceLoc]) -> SourceText | None:
@@ -256,11 +257,11 @@ def _read_named(pf: PolicyFile, report: CheckReport, reported: set[SourceLoc]) -
         return None
 
 
-def unreadable(pf: PolicyFile, exc: OSError) -> Diagnostic:
+def unreadable(pf: PolicyFile, exc: Exception) -> Diagnostic:
     """The C501 for a policy file that could not be read, at the operand that names it.
 
     The same words as the chain's own C501s ("is a FIFO, not a regular file"): for every
-    reader of the chain's files, the checker and the agent alike.
+    reader of the chain's files, the checker and the agent (PAGENT's log) alike.
     """
     what = "CommonTTLSConfig file" if pf.common else "TTLSConfig file"
     return Diagnostic.make(

@@ -1,12 +1,13 @@
 """``pagent serve``: the long-running process of one system root.
 
 It takes the root (one service per root, :mod:`pagent.service.pidfile`), starts the stacks
-and syslogd, serves the control socket, and runs until SIGTERM or SIGINT, then stops in
-order (PAGENT's purge processing, the socket, syslogd's files) and exits 0. SIGHUP is
-``F PAGENT,REFRESH`` (pagent-ops §2.5), SIGUSR1 makes syslogd reopen its files (log
-rotation). File changes in the configuration chain (watchdog, debounced) and PAGENT's
-refresh interval request ``F PAGENT,UPDATE``. All work runs on the event loop: signal
-handlers and the watcher only schedule it.
+and syslogd, serves the control socket, and runs until SIGTERM or SIGINT (at any moment,
+start-up included: :class:`EarlyStop`), then stops in order (PAGENT's purge processing,
+the socket, syslogd's files) and exits 0. SIGHUP is ``F PAGENT,REFRESH`` (pagent-ops
+§2.5), SIGUSR1 makes syslogd reopen its files (log rotation). File changes in the
+configuration chain (watchdog, debounced) and PAGENT's refresh interval request
+``F PAGENT,UPDATE``. All work runs on the event loop: signal handlers and the watcher only
+schedule it.
 """
 
 from __future__ import annotations
@@ -40,6 +41,33 @@ SERVICE_JOBNAME = "PAGENTSV"  # pagent's own events in syslogd: the service, not
 CHECKOUT_ROOT = Path(__file__).resolve().parents[2]  # etc/ and var/: the embedded default
 
 
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+class EarlyStop:
+    """A stop signal that comes before the event loop handles signals (issue 13).
+
+    ``pagent serve`` takes a third of a second to import, take its root and build its
+    system before the loop runs. A SIGTERM or SIGINT meanwhile got the default action
+    (exit 143, the pid file and socket left behind). :meth:`install`, the first thing
+    serve does, sets a flag instead; the service honours it once its loop handles the
+    signals itself (:meth:`Service.run`), and stops in order with exit 0.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def install(self) -> None:
+        """Catch the stop signals from now on (and let through those held back across a
+        re-execution, :func:`go_rootless`)."""
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, self._set)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+    def _set(self, _signum: int, _frame: object) -> None:
+        self.requested = True
+
+
 def local_clock() -> datetime:
     """The wall clock, with the local time zone (what syslogd and the console show)."""
     return datetime.now().astimezone()
@@ -48,7 +76,13 @@ def local_clock() -> datetime:
 class Service:
     """The running service: system, control server, watcher, timers."""
 
-    def __init__(self, root: Path, *, clock: Callable[[], datetime] = local_clock) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        clock: Callable[[], datetime] = local_clock,
+        early_stop: EarlyStop | None = None,
+    ) -> None:
         import structlog  # noqa: PLC0415 - see the note on imports above
 
         from pagent.service.client import socket_path  # noqa: PLC0415
@@ -57,6 +91,7 @@ class Service:
 
         self.root = root
         self.clock = clock
+        self.early_stop = early_stop or EarlyStop()
         self.stopping = asyncio.Event()
         self.system: System = System(root, clock=clock)
         self.server = ControlServer(
@@ -74,9 +109,12 @@ class Service:
     async def run(self) -> None:
         """Serve until asked to stop."""
         loop = asyncio.get_running_loop()
-        # A stop signal during start-up stops the service in order too.
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        # A stop signal during start-up stops the service in order too: from now on the
+        # loop's handlers take it; one that came before them left its flag.
+        for sig in STOP_SIGNALS:
             loop.add_signal_handler(sig, self.stopping.set)
+        if self.early_stop.requested:
+            self.stopping.set()
         for line in self.system.start():
             self.server.broadcast(line)
         # The image's network comes first: once the socket answers, jobs can run in it.
@@ -180,6 +218,8 @@ def _user() -> str:
 
 def serve(root: Path) -> int:
     """Run the service of ``root`` in the foreground; the process's exit code."""
+    early_stop = EarlyStop()
+    early_stop.install()  # first: a stop signal at any moment of start-up stops in order
     if not (root / "etc" / "pagent.conf").is_file():
         print(f"pagent serve: {root} is no system root (no etc/pagent.conf)", file=sys.stderr)
         return 2
@@ -208,7 +248,7 @@ def serve(root: Path) -> int:
         # times. 1 ms instead of 5 keeps D TCPIP answered during a refresh.
         sys.setswitchinterval(0.001)
         try:
-            service = Service(root)
+            service = Service(root, early_stop=early_stop)
             print(f"pagent serve: image {service.system.sysname} on {root}", file=sys.stderr)
             asyncio.run(service.run())
         except (NamespaceError, SafIndexError) as exc:  # no data path for ON; a damaged index
@@ -251,7 +291,13 @@ def go_rootless(root: Path) -> None:
     os.environ[netconf.OWN_NAMESPACE_ENV] = "1"
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execvp(argv[0], argv)  # noqa: S606 - the service itself, in its own namespaces
+    # The handlers end at exec, the mask of blocked signals does not: a stop signal from
+    # here on waits for the new image's EarlyStop.install (a pending one is delivered).
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        os.execvp(argv[0], argv)  # noqa: S606 - the service itself, in its own namespaces
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def raise_file_limit() -> None:

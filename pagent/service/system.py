@@ -19,6 +19,7 @@ import itertools
 import os
 import traceback
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,16 @@ HELP = [
     "PERMIT IRR.DIGTCERT.LISTRING CLASS(FACILITY) ID(user) ACCESS(READ)",
     "HELP                              this list",
 ]
+
+
+@dataclass(slots=True)
+class _Run:
+    """PAGENT log lines of one priority and category, waiting to be written."""
+
+    severe: bool
+    head: str  # the category head of each record (record_head)
+    texts: list[str]
+    printable: bool  # known to be printable: syslogd need not look
 
 
 class System:
@@ -128,7 +139,8 @@ class System:
         self.pagent_lock = asyncio.Lock()
         self._queued_refresh: bool | None = None  # a refresh waiting: update (True) or not
         self._tasks: set[asyncio.Task[None]] = set()
-        self._pending: list[tuple[bool, list[str]]] = []  # PAGENT log lines, runs by severity
+        self._pending: list[_Run] = []  # PAGENT's log lines to write
+        self._pending_count = 0
         self._capture: list[str] | None = None
         self.closing = False
 
@@ -148,7 +160,7 @@ class System:
 
     def _pagent_out(self, out: Output) -> None:
         if out.shown_in_log:
-            self._log_block([out.text], out.category)
+            self._log_block([out.text], out.category, out.text.isprintable())
         if out.console:
             # Log first: a client reacting to a broadcast message may read syslogall.log.
             self._flush_log()
@@ -158,31 +170,38 @@ class System:
             else:
                 self._say(text)
 
-    def _log_block(self, texts: list[str], category: LogLevel) -> None:
-        """PAGENT log lines to write: kept, in runs of one priority, until the next flush."""
+    def _log_block(self, texts: list[str], category: LogLevel, printable: bool = False) -> None:
+        """PAGENT log lines to write: kept, in runs of one priority and category, until the
+        next flush. A record's category head is added as the block is written
+        (:meth:`Syslogd.log_many`'s ``prefix``, in C), and a run whose texts are known to
+        be printable is not scanned again (issue 13 §1)."""
         severe = category in (LogLevel.SYSERR, LogLevel.OBJERR, LogLevel.PROTERR)
         head = record_head(category)
-        lines = [head + text for text in texts]
-        if self._pending and self._pending[-1][0] == severe:
-            self._pending[-1][1].extend(lines)
+        last = self._pending[-1] if self._pending else None
+        if last is not None and last.severe == severe and last.head == head:
+            last.texts.extend(texts)
+            last.printable = last.printable and printable
         else:
-            self._pending.append((severe, lines))
-        if sum(len(run) for _severe, run in self._pending) >= LOG_BLOCK:
+            self._pending.append(_Run(severe, head, list(texts), printable))
+        self._pending_count += len(texts)
+        if self._pending_count >= LOG_BLOCK:
             self._flush_log()
 
     def _flush_log(self) -> None:
         """Write PAGENT's pending log lines, a block of at most LOG_BLOCK lines at a time
         (each block is stamped with the clock when written)."""
-        pending, self._pending = self._pending, []
-        for severe, texts in pending:
-            for start in range(0, len(texts), LOG_BLOCK):
+        pending, self._pending, self._pending_count = self._pending, [], 0
+        for run in pending:
+            for start in range(0, len(run.texts), LOG_BLOCK):
                 self.syslogd.log_many(
                     "daemon",
-                    "err" if severe else "info",
+                    "err" if run.severe else "info",
                     "PAGENT",
                     PAGENT_USERID,
                     self.pagent_pid,
-                    texts[start : start + LOG_BLOCK],
+                    run.texts[start : start + LOG_BLOCK],
+                    prefix=run.head,
+                    printable=run.printable,
                 )
 
     def _files_read(self) -> None:

@@ -212,14 +212,18 @@ class Syslogd:
         texts: Sequence[str],
         *,
         tag: str | None = None,
+        prefix: str = "",
+        printable: bool = False,
     ) -> None:
         """Take many messages of one sender at one moment: each is a record as :meth:`log`
-        makes it, stamped with one clock reading, routed once and written with one write
-        per file.
+        makes it of ``prefix + text``, stamped with one clock reading, routed once and
+        written with one write per file.
 
         This is how PAGENT's per-statement lines reach the log: at LogLevel 511 a policy of
         50,000 rules makes half a million of them per refresh (issue 13 §1), and one
-        :meth:`log` call each costs seconds.
+        :meth:`log` call each costs seconds. The block is made in C (one join); a text is
+        made into one line only when it is not printable, as :func:`one_line` does, and
+        ``printable`` says the caller knows every text is (then none is looked at).
         """
         if not texts:
             return
@@ -233,9 +237,10 @@ class Syslogd:
                 return
             sinks = self._router.route(record)
             if sinks:
-                head = render(record, user_ids=self._user_ids)  # ends with ": "
-                block = [head + one_line(text) for text in texts]
-                problems = [p for s in sinks if (p := self._write(s, block))]
+                head = render(record, user_ids=self._user_ids) + one_line(prefix)  # ": " ends it
+                if not printable and not all(map(str.isprintable, texts)):
+                    texts = [one_line(text) for text in texts]
+                problems = [p for s in sinks if (p := self._write_block(s, head, texts))]
         self._tell(problems)
 
     def reload(self) -> tuple[ConfError, ...]:
@@ -326,14 +331,17 @@ class Syslogd:
             return CallbackSink(self._console)
         return FileSink(dest.path, file_mode=rule.file_mode, dir_mode=rule.dir_mode)
 
-    def _write(self, sink: Sink, line: str | list[str]) -> str | None:
-        """Write a line (or a block of lines) to one sink; a complaint the first time it
-        fails, else None."""
+    def _write(self, sink: Sink, line: str) -> str | None:
+        """Write a line to one sink; a complaint the first time it fails, else None."""
+        return self._failed(sink, sink.write, line)
+
+    def _write_block(self, sink: Sink, head: str, texts: Sequence[str]) -> str | None:
+        """Write ``head + text`` per text to one sink as a block (see :meth:`_write`)."""
+        return self._failed(sink, lambda _: sink.write_block(head, texts), "")
+
+    def _failed(self, sink: Sink, write: Callable[[str], None], line: str) -> str | None:
         try:
-            if isinstance(line, str):
-                sink.write(line)
-            else:
-                sink.write_lines(line)
+            write(line)
         except OSError as exc:
             if id(sink) in self._failing:
                 return None

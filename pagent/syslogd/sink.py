@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -40,6 +40,9 @@ class Sink(Protocol):
 
     def write_lines(self, lines: list[str]) -> None:
         """Write record lines (without their line ends), in order, as one block."""
+
+    def write_block(self, head: str, texts: Sequence[str]) -> None:
+        """Write one record line ``head + text`` per text, in order, as one block."""
 
     def reopen(self) -> None:
         """Close and open the destination again (after log rotation)."""
@@ -98,6 +101,13 @@ class FileSink:
         """Append the lines with one write: a reader sees the block whole or not at all."""
         if lines:
             self._append(("\n".join(lines) + "\n").encode("utf-8", "backslashreplace"))
+
+    def write_block(self, head: str, texts: Sequence[str]) -> None:
+        """Append ``head + text`` per text with one write. The block is made by one join
+        in C: 5,000 of PAGENT's lines cost a few hundred microseconds (issue 13 §1)."""
+        if texts:
+            data = head + f"\n{head}".join(texts) + "\n"
+            self._append(data.encode("utf-8", "backslashreplace"))
 
     def _append(self, data: bytes) -> None:
         with self._lock:
@@ -200,6 +210,10 @@ class CallbackSink:
             for line in lines:
                 self._target(line)
 
+    def write_block(self, head: str, texts: Sequence[str]) -> None:
+        """Pass ``head + text`` on for each text, in order."""
+        self.write_lines([head + text for text in texts])
+
     def reopen(self) -> None:
         """Nothing to reopen."""
 
@@ -219,6 +233,9 @@ class NullSink:
 
     def write_lines(self, lines: list[str]) -> None:
         """Drop ``lines``."""
+
+    def write_block(self, head: str, texts: Sequence[str]) -> None:
+        """Drop the block."""
 
     def reopen(self) -> None:
         """Nothing to reopen."""

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import gc
+import re
 import shutil
+import types
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from pagent.agent import Output, PolicyAgent
+from pagent.policy.check import check_paths
 from pagent.policy.policy import Policy
 
 REPO = Path(__file__).resolve().parents[2]
@@ -280,3 +284,34 @@ def test_an_image_file_without_statements_writes_pagents_warning_005_line(root):
         "pinit_fetch_policy_profile: Image config file /etc/cfgasst/v2r3/WG31/TCPIP1/"
         "TTLS.policy does not contain any recognizable statements"
     ) in rig.log()
+
+
+def test_refreshes_keep_no_older_policy_alive(root):
+    """What a refresh reuses of the last one never holds the policies before it."""
+    rig = Rig(root)
+    rig.agent.start()
+    first = rig.agent.installed("TCPIP1")
+    policy = root / POLICY
+    for port in (9444, 9445, 9446):
+        text = re.sub(r"Port\s+94\d\d", f"Port {port}", policy.read_text())
+        policy.write_text(text)
+        rig.agent.refresh(update=True)
+    assert rig.stack.installs == 4
+    gc.unfreeze()  # the loads froze what they made: get_referrers looks at tracked objects
+    holders = [r for r in gc.get_referrers(first) if not isinstance(r, types.FrameType)]
+    assert holders == []
+
+
+def test_an_unreadable_policy_file_is_logged_in_pagent_checks_words(root):
+    """A policy file that is no text: one C501, worded as `pagent check` words it."""
+    rig = Rig(root)
+    rig.agent.start()
+    (root / POLICY).write_bytes(bytes(range(256)) * 40)
+    rig.agent.refresh(update=False)
+    assert "EZZ8438I PAGENT POLICY DEFINITIONS CONTAIN ERRORS FOR TCPIP1 : TTLS" in rig.console()
+    c501 = [line for line in rig.log() if "C501" in line]
+    report = check_paths([root / "etc" / "pagent.conf"], root)
+    (want,) = [d for d in report.diagnostics if d.code.id == "C501"]
+    assert len(c501) == 1
+    assert want.headline() in c501[0]
+    assert "TTLSConfig file /etc/cfgasst/v2r3/WG31/TCPIP1/TTLS.policy is not a text file" in c501[0]

@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pagent.saf.store import SafStore
-from tests.e2e.conftest import Launch, Service, pagent
+from tests.e2e.conftest import PAGENT, Launch, Service, pagent
 from tests.e2e.test_service import exchange, running_pagent
 
 pytestmark = pytest.mark.e2e
@@ -191,6 +192,64 @@ def test_sigterm_with_a_client_that_never_reads_stops_promptly(service: Service)
     assert took < 2.0, f"{took:.1f} s from SIGTERM to exit"
     assert "Traceback" not in service.stderr_text()
     assert "CancelledError" not in service.stderr_text()
+
+
+def _catches(pid: int, sig: signal.Signals) -> bool:
+    """Whether process ``pid`` has a handler for ``sig`` (SigCgt of /proc/PID/status)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    caught = next(line for line in status.splitlines() if line.startswith("SigCgt:"))
+    return bool(int(caught.split()[1], 16) >> (sig - 1) & 1)
+
+
+STARTUP_POINTS: dict[str, Callable[[Service], bool]] = {
+    # The earliest: serve's first step, its flag handler, is in place.
+    "handler": lambda s: _catches(s.pid, signal.SIGTERM),
+    "pid file": lambda s: (s.root / "var" / "run" / "pagent.pid").exists(),
+    "system built": lambda s: "pagent serve: image" in s.stderr_text(),
+    "socket": lambda s: s.socket.exists(),
+    "answering": lambda s: s.answers(),
+}
+
+
+@pytest.mark.parametrize(
+    ("point", "sig"),
+    [*((point, signal.SIGTERM) for point in STARTUP_POINTS), ("handler", signal.SIGINT),
+     ("system built", signal.SIGINT)],
+)  # fmt: skip
+def test_a_stop_signal_at_any_point_of_start_up_stops_in_order(
+    root: Path, point: str, sig: signal.Signals
+) -> None:
+    """SIGTERM or SIGINT at each point of start-up, from serve's first step to the first
+    answer: exit 0, no pid file and no socket left, no traceback (issue 13 §7)."""
+    err = root.parent / "serve.err"
+    with err.open("wb") as stderr:
+        process = subprocess.Popen(
+            [*PAGENT, "serve", "--root", str(root)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    service = Service(root, process, root.parent / "serve.out", err, killed=True)
+    try:
+        reached = STARTUP_POINTS[point]
+        deadline = time.monotonic() + 20
+        while not reached(service) and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.001)
+        assert process.poll() is None, service.stderr_text()
+        os.kill(process.pid, sig)
+        code = process.wait(20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert code == 0, f"{point}: exit {code}; stderr:\n{service.stderr_text()}"
+    run = root / "var" / "run"
+    assert not (run / "pagent.pid").exists()
+    assert not (run / "pagent.sock").exists()
+    assert "Traceback" not in service.stderr_text()
 
 
 def serve_fails(root: Path) -> subprocess.CompletedProcess[str]:

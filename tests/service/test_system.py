@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.gen_policy import policy_text
 from pagent.service.netconf import read_system_conf
 from pagent.service.system import System
 
@@ -217,3 +218,50 @@ def test_pagent_records_carry_the_level_and_thread_of_pagent_ops_8(root):
     assert "]: EVENT   :001: main: EZZ8431I PAGENT STARTING\n" in log
     assert "]: INFO    :001: main: Using log level 511\n" in log
     assert "]: ACTION  :001: Processing TTLS rule 'zCEEClientRule~1'\n" in log
+
+
+def _pagent_lines(root: Path) -> list[str]:
+    """PAGENT's records in syslogall.log, without the time stamp and the process id."""
+    log = (root / "var" / "syslogd" / "syslogall.log").read_text().replace(str(root), "ROOT")
+    return [line[16:].split("]: ", 1)[1] for line in log.splitlines() if " PAGENT[" in line]
+
+
+def _last_install(lines: list[str]) -> list[str]:
+    """The lines of the last policy processing: from its TTLS file to the end of the update,
+    without the line that says what changed (only a refresh has it)."""
+    first = max(i for i, line in enumerate(lines) if "Processing Image TTLS config file" in line)
+    end = lines.index("INFO    :001: Finished main config file update", first)
+    return [line for line in lines[first : end + 1] if "TTLS policy for TCPIP1:" not in line]
+
+
+def test_a_refresh_logs_what_a_fresh_start_of_the_same_policy_logs(root, tmp_path):
+    """Issue 13 §1: a refresh reuses the last one's work, and its log is byte for byte the
+    log of a fresh start of the edited policy (time stamps aside), statements in file order."""
+    policy = root / "etc/cfgasst/v2r3/WG31/TCPIP1/TTLS.policy"
+    text = policy_text(40)
+    policy.write_text(text)
+    rig = Rig(root)
+    rig.run("S PAGENT")
+    edits = [
+        ("Priority                        7\n", "Priority                        99\n"),  # in place
+        ("TTLSRule                          Rule00020\n", "# a line\nTTLSRule Rule00020\n"),
+        ("TTLSGroupAction                   gAct00003\n", "TTLSGroupAction gAct00039\n"),  # W302
+    ]
+    for n, (old, new) in enumerate(edits):
+        assert old in text
+        text = text.replace(old, new, 1)
+        policy.write_text(text)
+        [(status, _lines)] = rig.run("F PAGENT,REFRESH")
+        assert status == "ok"
+        fresh = tmp_path / f"fresh{n}"
+        shutil.copytree(REPO / "etc", fresh / "etc")
+        (fresh / "etc/cfgasst/v2r3/WG31/TCPIP1/TTLS.policy").write_text(text)
+        other = Rig(fresh)
+        other.run("S PAGENT")
+        other.system.close()
+        rig.system._flush_log()
+        refreshed = _last_install(_pagent_lines(root))
+        assert refreshed == _last_install(_pagent_lines(fresh))
+        processing = [line for line in refreshed if line.startswith("INFO    :001: Processing: ")]
+        assert len(processing) == 6 * 40 - (n == 2)  # the W302 one replaces gAct00039
+    rig.system.close()

@@ -609,6 +609,29 @@ def test_log_many_writes_the_same_lines_as_one_log_call_each(root, start):
     assert lines(root / "var" / "one.log") == one_by_one
 
 
+def test_log_many_with_a_prefix_writes_what_log_writes_of_prefix_and_text(root, start):
+    """A prefix (PAGENT's category head) is part of each record, as if in its text."""
+    d = start("*.* /var/one.log\n")
+    texts = ["Processing: 'TTLSRule r1'", "bell\x07", ""]
+    for text in texts:
+        agent_log(d, "INFO    :001: " + text)
+    one_by_one = lines(root / "var" / "one.log")
+    (root / "var" / "one.log").unlink()
+    d.log_many(
+        "daemon", "info", "PAGENT", "TCPIP", 50397215, texts, tag="Pagent", prefix="INFO    :001: "
+    )
+    assert lines(root / "var" / "one.log") == one_by_one
+
+
+def test_log_many_to_the_console_passes_each_record_on(root, start):
+    """A console destination gets one call per record, prefix included."""
+    seen: list[str] = []
+    d = start("*.* /dev/console\n", console=seen.append)
+    d.log_many("daemon", "info", "PAGENT", "TCPIP", 1, ["a", "b"], prefix="P: ", printable=True)
+    assert [line.rsplit(": ", 1)[1] for line in seen] == ["a", "b"]
+    assert all(": P: " in line for line in seen)
+
+
 def test_log_many_routes_by_priority_and_job_like_log(root, start):
     """Only the files whose rules take the batch's facility, priority and job get it."""
     d = start("*.err /var/err.log\n*.PAGENT.*.* /var/pagent.log\n")
