@@ -333,13 +333,19 @@ class _Index:
                 copied.add(id(found))
             return found
 
-        for c in gone:
+        def filed(
+            c: CompiledRule,
+        ) -> Iterator[tuple[dict[int, list[CompiledRule]] | None, int, list[CompiledRule]]]:
+            """Each list of ``out`` that ``c`` belongs in (owned by ``out``), with its key."""
             where, ports = _place(c)
             table = (
                 None if where == "general" else out.by_local if where == "local" else out.by_remote
             )
             for n in ports or [0]:
-                lst = own(table, n)
+                yield table, n, own(table, n)
+
+        for c in gone:
+            for table, n, lst in filed(c):
                 i = bisect.bisect_left(lst, c.order, key=_ORDER)
                 while lst[i] is not c:
                     i += 1
@@ -347,12 +353,7 @@ class _Index:
                 if table is not None and not lst:
                     del table[n]
         for c in new:
-            where, ports = _place(c)
-            table = (
-                None if where == "general" else out.by_local if where == "local" else out.by_remote
-            )
-            for n in ports or [0]:
-                lst = own(table, n)
+            for _table, _n, lst in filed(c):
                 lst.insert(bisect.bisect_left(lst, c.order, key=_ORDER), c)
         return out
 
