@@ -14,6 +14,7 @@ the blocks whose text did not change (:mod:`pagent.policy.incremental`).
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -86,76 +87,96 @@ def _item(path: str, lineno: int, kw_col: int, kw: str, vals: str, vals_start: i
     return _new(RawParam, (path, lineno, kw_col, kw, value, col))
 
 
-def parse_blocks(path: str, text: str, first_line: int = 1) -> RawFile:
-    """Nest the lines of ``text`` (a whole file, or a slice starting at ``first_line``)."""
+def _spans(pieces: Sequence[str]) -> Iterator[tuple[str, int]]:
+    """Each piece with the end of its scan: a piece's closing line end is left out, as the
+    line end of a line in one string is, so that it does not scan as an empty line."""
+    last = len(pieces) - 1
+    for i, piece in enumerate(pieces):
+        yield piece, (len(piece) if i == last else len(piece) - 1)
+
+
+def parse_blocks(path: str, text: str | Sequence[str], first_line: int = 1) -> RawFile:
+    """Nest the lines of ``text`` (a whole file, or a slice starting at ``first_line``).
+
+    The text may come in pieces (:class:`pagent.policy.source.SourceText`), each but the
+    last ending with a line end; offsets (``end_pos``) are in the text they make together.
+    """
+    pieces = (text,) if isinstance(text, str) else (text or ("",))
     diags: list[Diagnostic] = []
     top: list[RawBlock] = []
     strays: list[RawParam] = []
     stack: list[RawBlock] = []
     pending: RawParam | None = None  # an item line that may open a block
     lineno = first_line - 1
-    for m in TEXT_PATTERN.finditer(text):
-        lineno += 1
-        indent, brace, kw, vals, opens, _comment, bad = m.groups()
-        if kw is not None:
-            if pending is not None:
-                (stack[-1].items if stack else strays).append(pending)
-            ind = len(indent)
-            pending = _item(path, lineno, ind + 1, kw, vals, ind + len(kw))
-            if opens is not None:
-                diags.append(Diagnostic.make("W309", pending.loc, f"'{{' on the same line as {kw}"))
-                block = RawBlock(
-                    kw, pending.value, pending.loc, pending.value_loc, first_line=lineno
-                )
-                (stack[-1].items if stack else top).append(block)
-                stack.append(block)
-                pending = None
-            continue
-        if brace is not None:
-            col = len(indent) + 1
-            if brace == "{":
-                if pending is None:
-                    loc = SourceLoc(path, lineno, col)
-                    diags.append(Diagnostic.make("E103", loc, "'{' follows no statement keyword"))
-                    # Keep nesting balanced so that the rest of the file is still checked.
-                    block = RawBlock("{", "", loc, loc, first_line=lineno)
-                else:
-                    block = RawBlock(
-                        pending.keyword,
-                        pending.value,
-                        pending.loc,
-                        pending.value_loc,
-                        first_line=pending.loc.line,
+    base = 0  # where the piece scanned starts in the text
+    for piece, endpos in _spans(pieces):
+        for m in TEXT_PATTERN.finditer(piece, 0, endpos):
+            lineno += 1
+            indent, brace, kw, vals, opens, _comment, bad = m.groups()
+            if kw is not None:
+                if pending is not None:
+                    (stack[-1].items if stack else strays).append(pending)
+                ind = len(indent)
+                pending = _item(path, lineno, ind + 1, kw, vals, ind + len(kw))
+                if opens is not None:
+                    diags.append(
+                        Diagnostic.make("W309", pending.loc, f"'{{' on the same line as {kw}")
                     )
+                    block = RawBlock(
+                        kw, pending.value, pending.loc, pending.value_loc, first_line=lineno
+                    )
+                    (stack[-1].items if stack else top).append(block)
+                    stack.append(block)
                     pending = None
-                (stack[-1].items if stack else top).append(block)
-                stack.append(block)
                 continue
-            if pending is not None:
-                (stack[-1].items if stack else strays).append(pending)
-                pending = None
-            if stack:
-                closed = stack.pop()
-                closed.last_line = lineno
-                if not stack:
-                    closed.end_pos = m.end()
-            else:
-                loc = SourceLoc(path, lineno, col)
-                diags.append(Diagnostic.make("E101", loc, "'}' closes no block"))
-            continue
-        if bad is not None and bad.strip():
-            if pending is not None:
-                (stack[-1].items if stack else strays).append(pending)
-                pending = None
-            line = explain(bad)
-            loc = SourceLoc(path, lineno, line.error_col)
-            diags.append(Diagnostic.make("E100", loc, f"syntax error: {line.error}"))
+            if brace is not None:
+                col = len(indent) + 1
+                if brace == "{":
+                    if pending is None:
+                        loc = SourceLoc(path, lineno, col)
+                        diags.append(
+                            Diagnostic.make("E103", loc, "'{' follows no statement keyword")
+                        )
+                        # Keep nesting balanced so that the rest of the file is still checked.
+                        block = RawBlock("{", "", loc, loc, first_line=lineno)
+                    else:
+                        block = RawBlock(
+                            pending.keyword,
+                            pending.value,
+                            pending.loc,
+                            pending.value_loc,
+                            first_line=pending.loc.line,
+                        )
+                        pending = None
+                    (stack[-1].items if stack else top).append(block)
+                    stack.append(block)
+                    continue
+                if pending is not None:
+                    (stack[-1].items if stack else strays).append(pending)
+                    pending = None
+                if stack:
+                    closed = stack.pop()
+                    closed.last_line = lineno
+                    if not stack:
+                        closed.end_pos = base + m.end()
+                else:
+                    loc = SourceLoc(path, lineno, col)
+                    diags.append(Diagnostic.make("E101", loc, "'}' closes no block"))
+                continue
+            if bad is not None and bad.strip():
+                if pending is not None:
+                    (stack[-1].items if stack else strays).append(pending)
+                    pending = None
+                line = explain(bad)
+                loc = SourceLoc(path, lineno, line.error_col)
+                diags.append(Diagnostic.make("E100", loc, f"syntax error: {line.error}"))
+        base += len(piece)
     if pending is not None:
         (stack[-1].items if stack else strays).append(pending)
     while stack:
         block = stack.pop()
         block.last_line = lineno
-        block.end_pos = len(text)
+        block.end_pos = base
         what = f"{block.keyword} {block.name}" if block.name else f"{block.keyword} block"
         diags.append(
             Diagnostic.make("E102", block.loc, f"{what} opened here is never closed: '}}' missing")

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.gen_policy import policy_text
+from pagent.policy import source
 from pagent.policy.incremental import PolicyCache
 from pagent.policy.policy import Policy, dependents_of, load_policy, patch
 from pagent.policy.source import decode
@@ -510,3 +514,60 @@ def test_a_statement_removed_by_an_earlier_patch_is_never_judged_again():
         assert cache.patched
         assert [r.name for r in policy.rules] == [r.name for r in load_policy([_src(text)]).rules]
         assert _same(policy, load_policy([_src(text)]))
+
+
+# --- files decoded in pieces (issue 13 §1: no step joins a 60 MB text) ------------------------
+@contextlib.contextmanager
+def _pieces_of(size: int) -> Iterator[None]:
+    """Files decoded in pieces of about ``size`` bytes (hypothesis and function-scoped
+    fixtures do not mix, hence a context manager)."""
+    saved = source.PIECE_BYTES
+    source.PIECE_BYTES = size
+    try:
+        yield
+    finally:
+        source.PIECE_BYTES = saved
+
+
+@settings(max_examples=150, deadline=None)
+@given(_CHAR_EDITS, st.integers(1, 200))
+def test_any_character_edit_of_a_file_in_pieces_matches_a_full_build(edits, size):
+    """The same character edits, with the file decoded in small pieces: prefix, suffix and
+    the re-scanned region are found across piece boundaries."""
+    with _pieces_of(size):
+        cache = PolicyCache()
+        text = _SMALL
+        cache.load([_src(text)])
+        for place, cut, insert in edits:
+            at = min(place, len(text))
+            text = text[:at] + insert + text[at + cut :]
+            assert _same(cache.load([_src(text)]), load_policy([_src(text)]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_BLOCK_EDITS, min_size=1, max_size=6), st.integers(1, 300))
+def test_any_sequence_of_block_edits_of_a_file_in_pieces_matches_a_full_build(edits, size):
+    """Block moves, drops and copies with the file in pieces: the same policy as a full build."""
+    with _pieces_of(size):
+        cache = PolicyCache()
+        blocks = list(_BLOCKS)
+        cache.load([_src("".join(blocks))])
+        for edit in edits:
+            blocks = _apply(blocks, edit)
+            text = "".join(blocks)
+            assert _same(cache.load([_src(text)]), load_policy([_src(text)]))
+
+
+def test_a_file_in_pieces_is_kept_in_its_pieces_never_joined():
+    """The cache keeps the very pieces it was given, and a one-rule edit re-scans one block."""
+    with _pieces_of(500):
+        cache = PolicyCache()
+        src = _src(BASE)
+        cache.load([src])
+        edited = _src(BASE.replace("Priority", "Priority ", 1))
+        before = cache.built_blocks
+        assert _same(cache.load([edited]), load_policy([edited]))
+    assert len(src.pieces) > 10
+    kept = cache._files["p.policy"].text.pieces
+    assert all(a is b for a, b in zip(kept, edited.pieces, strict=True))
+    assert cache.built_blocks - before == 1

@@ -8,7 +8,10 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from pagent.policy import source
 from pagent.policy.source import (
     SourceError,
     binary_reason,
@@ -35,6 +38,43 @@ def test_non_utf8_bytes_fall_back_to_latin1_per_byte():
 def test_crlf_and_cr_line_ends_become_lf():
     """CRLF (corpus MFNET) and lone CR both end a line."""
     assert decode(b"a\r\nb\rc", "p").lines == ["a", "b", "c"]
+
+
+# --- large files in pieces (issue 13 §1: no one C call over a 60 MB file) ----------------------
+def test_a_large_text_decodes_in_pieces_that_end_with_line_ends(monkeypatch):
+    """Pieces of about PIECE_BYTES, each but the last ending with a line end, make the text."""
+    monkeypatch.setattr(source, "PIECE_BYTES", 1000)
+    data = b"".join(b"TTLSRule r%d\n{\n  Priority 1\n}\n" % n for n in range(2000))
+    src = decode(data, "p")
+    assert len(src.pieces) > 50
+    assert all(p.endswith("\n") and len(p) <= 1000 + 40 for p in src.pieces[:-1])
+    assert src.text == data.decode()
+
+
+_BYTES = st.lists(
+    st.sampled_from(
+        [b"a", b"Jobname x", b"\n", b"\r\n", b"\r", b"\xef\xbb\xbf", b"\xb8", b"\xc3\xa9"]
+    ),
+    max_size=60,
+).map(b"".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_BYTES, st.integers(1, 12))
+def test_pieces_decode_as_the_whole_file_does(data, size):
+    """CRLF, lone CR, BOMs and bytes that are not UTF-8 anywhere: the same text and the same
+    Latin-1 lines, whatever the piece size."""
+    whole = decode(data, "p")
+    saved = source.PIECE_BYTES
+    source.PIECE_BYTES = size
+    try:
+        cut = decode(data, "p")
+    finally:
+        source.PIECE_BYTES = saved
+    assert cut.text == whole.text
+    assert cut.lines == whole.lines == whole.text.split("\n")
+    assert cut.latin1_lines == whole.latin1_lines
+    assert all(p.endswith("\n") for p in cut.pieces[:-1])
 
 
 # --- reading files: regular text files only (issue 13 §4, issue 9) ---------------------------
