@@ -18,9 +18,13 @@ import ipaddress
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pagent import __version__
 from pagent.commands._output import EXIT_USAGE, err
+
+if TYPE_CHECKING:
+    from pagent.service.early import EarlyStop
 
 DESCRIPTION = (
     "pagent: the z/OS Policy Agent and AT-TLS, off the mainframe. Check AT-TLS policies as "
@@ -214,6 +218,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one pagent command."""
     words = list(sys.argv[1:] if argv is None else argv)
+    early_stop = None
+    if words[:1] == ["serve"]:
+        # Before anything else: a stop signal during start-up stops in order (issue 13 §7).
+        from pagent.service.early import EarlyStop
+
+        early_stop = EarlyStop()
+        early_stop.install()
     command: list[str] = []
     if words[:1] == ["job"] and "--" in words:
         # Everything after '--' is the job's own command line, options included; argparse
@@ -224,14 +235,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command:
         args.argv = [*args.argv, *command]
     try:
-        return _run(args)
+        return _run(args, early_stop)
     except BrokenPipeError:
         # `pagent check --json ... | head`: the reader left; say nothing more.
         sys.stderr.close()
         return 0
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, early_stop: EarlyStop | None = None) -> int:
     if args.command in ("check", "search", "match"):
         paths = args.paths if args.command == "check" else [args.path] if args.path else []
         try:
@@ -271,7 +282,7 @@ def _run(args: argparse.Namespace) -> int:
         from pagent.service.daemon import serve
 
         root = _root(args.root) or Path.cwd()
-        return serve(root.resolve())
+        return serve(root.resolve(), early_stop)
     if args.command == "init":
         from pagent.service.daemon import init
 

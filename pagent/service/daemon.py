@@ -26,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pagent.service.early import STOP_SIGNALS, EarlyStop
 from pagent.service.pidfile import AlreadyRunningError, RunFileError, acquire
 
 # The rest of the service is imported once the root is ours (serve): a second service
@@ -39,33 +40,6 @@ if TYPE_CHECKING:
 SERVICE_JOBNAME = "PAGENTSV"  # pagent's own events in syslogd: the service, not a z/OS task
 
 CHECKOUT_ROOT = Path(__file__).resolve().parents[2]  # etc/ and var/: the embedded default
-
-
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
-
-
-class EarlyStop:
-    """A stop signal that comes before the event loop handles signals (issue 13).
-
-    ``pagent serve`` takes a third of a second to import, take its root and build its
-    system before the loop runs. A SIGTERM or SIGINT meanwhile got the default action
-    (exit 143, the pid file and socket left behind). :meth:`install`, the first thing
-    serve does, sets a flag instead; the service honours it once its loop handles the
-    signals itself (:meth:`Service.run`), and stops in order with exit 0.
-    """
-
-    def __init__(self) -> None:
-        self.requested = False
-
-    def install(self) -> None:
-        """Catch the stop signals from now on (and let through those held back across a
-        re-execution, :func:`go_rootless`)."""
-        for sig in STOP_SIGNALS:
-            signal.signal(sig, self._set)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
-
-    def _set(self, _signum: int, _frame: object) -> None:
-        self.requested = True
 
 
 def local_clock() -> datetime:
@@ -216,10 +190,15 @@ def _user() -> str:
         return str(os.getuid())
 
 
-def serve(root: Path) -> int:
-    """Run the service of ``root`` in the foreground; the process's exit code."""
-    early_stop = EarlyStop()
-    early_stop.install()  # first: a stop signal at any moment of start-up stops in order
+def serve(root: Path, early_stop: EarlyStop | None = None) -> int:
+    """Run the service of ``root`` in the foreground; the process's exit code.
+
+    ``early_stop``: the stop signals' flag, installed by the caller before it imported
+    this module (:mod:`pagent.service.early`); installed here when not given.
+    """
+    if early_stop is None:
+        early_stop = EarlyStop()
+        early_stop.install()  # first: a stop signal at any moment of start-up stops in order
     if not (root / "etc" / "pagent.conf").is_file():
         print(f"pagent serve: {root} is no system root (no etc/pagent.conf)", file=sys.stderr)
         return 2
