@@ -112,8 +112,12 @@ class PolicyAgent:
         environment: Mapping[str, str] | None = None,
         out_block: Callable[[list[str], LogLevel, bool], None] | None = None,
         files_read: Callable[[], None] = lambda: None,
+        discard: Callable[[list[object]], None] = lambda objects: None,
     ) -> None:
         self.root = root
+        # What P PAGENT lets go of (a large policy's cache and installed state) is handed
+        # here: the service frees it a slice at a time, off its event loop (issue 13 §1).
+        self._discard = discard
         self.stacks = stacks
         self._out = out
         self.clock = clock
@@ -227,7 +231,9 @@ class PolicyAgent:
                         self._console("EZZ8774I", image=image.image.name, type=policy_type)
             self._console("EZZ8433I")
         self.active = False
+        dropped: list[object] = list(self._images.values())
         self._images.clear()
+        self._discard(dropped)
 
     # --- MODIFY ---------------------------------------------------------------------------
     def modify(self, action: str, level: int | None = None) -> list[str]:

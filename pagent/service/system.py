@@ -39,6 +39,7 @@ from pagent.saf.store import SafStore
 from pagent.service.control import CommandResult
 from pagent.service.netconf import DEFAULT_PROFILE, read_system_conf
 from pagent.service.network import ImageNetwork
+from pagent.service.release import release_in_thread
 from pagent.service.worker import (
     LoopStack,
     ServiceClosingError,
@@ -115,6 +116,7 @@ class System:
             clock=clock,
             out_block=self._log_block,
             files_read=self._files_read,
+            discard=release_in_thread,
         )
         self.saf = SafStore(root, clock)
         self.network = ImageNetwork(

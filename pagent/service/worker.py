@@ -21,6 +21,7 @@ from typing import TypeVar
 
 from pagent.policy.matching import Matcher
 from pagent.policy.policy import Policy
+from pagent.service.release import release, release_in_thread
 from pagent.stack import Stack
 
 T = TypeVar("T")
@@ -115,18 +116,15 @@ class LoopStack:
             stack.install_policy(policy, matcher)
             return replaced
 
-        # The replaced policy and matcher are handed back and dropped here, on the worker:
-        # after a full rebuild theirs may be the last references to hundreds of thousands
-        # of objects, and freeing them on the loop would stall it (issue 13 §1).
-        replaced = on_loop(loop, swap)
-        del replaced
+        # The replaced policy and matcher are handed back and freed here, on the worker, a
+        # slice at a time: after a full rebuild theirs may be the last references to
+        # hundreds of thousands of objects, and freeing them at once would hold the GIL,
+        # and stall the loop, for a tenth of a second or more (issue 13 §1).
+        release([on_loop(loop, swap)])
 
     def remove_policy(self) -> None:
-        """Remove the policy (on the loop)."""
-        loop = self._loop()
-        if loop is None or not in_worker():
-            self._stack.remove_policy()
-            return
+        """Remove the policy (on the loop); the policy and matcher are freed a slice at a
+        time, on the worker or, from the loop (P PAGENT), on a thread of their own."""
         stack = self._stack
 
         def remove() -> tuple[object, object]:
@@ -134,5 +132,8 @@ class LoopStack:
             stack.remove_policy()
             return replaced
 
-        replaced = on_loop(loop, remove)  # dropped here, on the worker
-        del replaced
+        loop = self._loop()
+        if loop is None or not in_worker():
+            release_in_thread([remove()])
+            return
+        release([on_loop(loop, remove)])
