@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 from collections.abc import Iterator
 
 import pytest
@@ -571,3 +572,26 @@ def test_a_file_in_pieces_is_kept_in_its_pieces_never_joined():
     kept = cache._files["p.policy"].text.pieces
     assert all(a is b for a, b in zip(kept, edited.pieces, strict=True))
     assert cache.built_blocks - before == 1
+
+
+def test_policies_and_the_cache_hold_no_reference_cycles():
+    """The service freezes what a build made (gc.freeze, pagent/policy/policy.py no_gc) and
+    relies on reference counting to free a replaced policy: a cycle in a policy, its
+    statements or the cache would never be freed. Built, edited and dropped, they leave
+    nothing for the cyclic collector."""
+    gc.collect()
+    gc.unfreeze()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        cache = PolicyCache()
+        policies = [cache.load([_src(BASE)])]
+        policies.append(cache.load([_src(BASE.replace("Priority", "Priority 9", 1))]))
+        policies.append(load_policy([_src(BASE)]))
+        del cache, policies
+        gc.unfreeze()  # the loads froze what they made
+        gc.collect()
+        cyclic = [type(o).__module__ for o in gc.garbage]
+        assert [m for m in cyclic if m.startswith("pagent")] == []
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
