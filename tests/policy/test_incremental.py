@@ -579,8 +579,8 @@ def test_policies_and_the_cache_hold_no_reference_cycles():
     relies on reference counting to free a replaced policy: a cycle in a policy, its
     statements or the cache would never be freed. Built, edited and dropped, they leave
     nothing for the cyclic collector."""
+    gc.unfreeze()  # earlier tests' loads froze what they made, garbage included
     gc.collect()
-    gc.unfreeze()
     gc.set_debug(gc.DEBUG_SAVEALL)
     try:
         cache = PolicyCache()
@@ -590,8 +590,8 @@ def test_policies_and_the_cache_hold_no_reference_cycles():
         del cache, policies
         gc.unfreeze()  # the loads froze what they made
         gc.collect()
-        cyclic = [type(o).__module__ for o in gc.garbage]
-        assert [m for m in cyclic if m.startswith("pagent")] == []
+        cyclic = [type(o) for o in gc.garbage]
+        assert [t for t in cyclic if t.__module__.startswith("pagent")] == []
     finally:
         gc.set_debug(0)
         gc.garbage.clear()
