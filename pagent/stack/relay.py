@@ -34,6 +34,7 @@ import ssl
 import struct
 import termios
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -46,6 +47,8 @@ __all__ = [
     "HandshakeRejectedError",
     "Leg",
     "NoEvents",
+    "Onward",
+    "OnwardError",
     "Outcome",
     "RelayEvents",
     "RelayResult",
@@ -245,6 +248,24 @@ class HandshakeRejectedError(Exception):
         self.text = text
 
 
+class OnwardError(Exception):
+    """The connection onward (the relay's right socket) could not be made: the relay ends
+    with resets toward both peers, outcome 'reset', and no AT-TLS return code."""
+
+
+class Onward(Protocol):
+    """A connection onward that the relay makes itself, once the left leg's first
+    handshake flight is on its way: the peer then spends a while on it (verifying the
+    certificate, its key exchange), and the connect costs the flight nothing (issue 11
+    item 6: handshakes per second). stunnel, too, connects onward after the handshake."""
+
+    def start(self) -> None:
+        """Begin connecting, without waiting; OnwardError when refused at once."""
+
+    async def finish(self) -> None:
+        """Wait until connected; OnwardError when it cannot be."""
+
+
 class RelayEvents(Protocol):
     """What the relay reports: a handshake done, a failure (AT-TLS RC), the end."""
 
@@ -399,6 +420,7 @@ class _TlsEnd(_End):
         self._need = 0
         self._head = b""
         self._undrained = False  # whole records in the BIO not read yet (after the handshake)
+        self.after_flight: Callable[[], None] | None = None  # called once the first is sent
 
     # --- records in -----------------------------------------------------------------------
     def _feed(self, raw: memoryview, out: memoryview | None) -> int:
@@ -571,6 +593,9 @@ class _TlsEnd(_End):
                 pass
             if self.outgoing.pending:
                 await self._flush()
+                hook, self.after_flight = self.after_flight, None
+                if hook is not None:
+                    hook()
             await self._fill()
         if self.outgoing.pending:
             await self._flush()
@@ -641,6 +666,8 @@ async def _handshake(end: _TlsEnd, events: RelayEvents) -> _Failure | None:
     try:
         async with asyncio.timeout(timeout):  # no task of its own, as wait_for makes
             await end.handshake()
+    except OnwardError:
+        raise  # not the handshake's failure: no return code
     except Exception as exc:  # noqa: BLE001 - every failure becomes a return code
         end.send_alert_now()
         rc = rc_of(exc, side=end.spec.side)
@@ -726,13 +753,19 @@ def _count(result: RelayResult, a: _End, b: _End) -> None:
     result.right_wire_in, result.right_wire_out = b.wire_in, b.wire_out
 
 
-async def relay(left: Leg, right: Leg, events: RelayEvents) -> RelayResult:
+async def relay(
+    left: Leg, right: Leg, events: RelayEvents, onward: Onward | None = None
+) -> RelayResult:
     """Relay between two connected sockets until both directions end; close both.
 
     TLS failures are reported with ``events.error`` (the AT-TLS return code of
     :func:`pagent.stack.tlsrc.rc_of`) and end the connection with resets toward both peers,
     as AT-TLS resets a connection whose handshake failed. ``events.closed`` gets the
     result, which is also returned. Cancelling closes both sockets with resets.
+
+    With ``onward``, the right socket is not connected yet: the relay starts its connect
+    once the left leg's first handshake flight is sent (at once when the left leg has no
+    TLS), and waits for it before any data flows.
     """
     loop = asyncio.get_running_loop()
     result = RelayResult(left.name, right.name)
@@ -747,7 +780,22 @@ async def relay(left: Leg, right: Leg, events: RelayEvents) -> RelayResult:
         return result
     try:
         tls_ends = [end for end in (a, b) if isinstance(end, _TlsEnd)]
+        started: list[bool] = []
+        if onward is not None:
+
+            def start() -> None:
+                started.append(True)
+                onward.start()
+
+            if isinstance(a, _TlsEnd) and not isinstance(b, _TlsEnd):
+                a.after_flight = start
+            else:
+                start()
         failure = await _handshakes(tls_ends, events) if tls_ends else None
+        if failure is None and onward is not None:
+            if not started:
+                start()
+            await onward.finish()
         if failure is None:
             problem = await _pumps(a, b)
             if problem is None:
@@ -760,6 +808,8 @@ async def relay(left: Leg, right: Leg, events: RelayEvents) -> RelayResult:
                 failure = problem.end.name, rc, f"{rc_text(rc)}: {problem.exc}"
             else:
                 failure = left.name, RC_INTERNAL, f"{rc_text(RC_INTERNAL)}: {problem!r}"
+    except OnwardError:
+        result.outcome, result.failed_leg = "reset", right.name
     except asyncio.CancelledError:
         a.abort()
         b.abort()
