@@ -339,7 +339,8 @@ class _End:
         self.wire_in = 0
         self.wire_out = 0
         self.delivered = 0  # application bytes read from here and written to the other end
-        leg.sock.setblocking(False)
+        if leg.sock.gettimeout() != 0.0:  # the data path's sockets are non-blocking already
+            leg.sock.setblocking(False)
 
     async def readable(self) -> None:
         """Wait until a read would not wait."""
@@ -477,6 +478,9 @@ class _TlsEnd(_End):
     def _drain(self, out: memoryview) -> int:
         """Decrypt every complete record in the incoming BIO into ``out``."""
         tls = self.tls
+        incoming = self.incoming
+        if not incoming.pending and not incoming.eof and not tls.pending():
+            return 0  # nothing in: spare OpenSSL's "want read", an exception (issue 11)
         size = len(out)
         total = 0
         while total < size:
