@@ -193,6 +193,7 @@ class DataPath:
         for task in (*accepting, *self._tasks):
             task.cancel()
         await asyncio.gather(*accepting, *self._tasks, return_exceptions=True)
+        self._tasks.clear()  # also those cancelled before they began, which never ended
         for listener in self._listeners:
             listener.close()
         self._listeners.clear()
@@ -232,9 +233,9 @@ class DataPath:
                     loop.remove_reader(fd)
                     paused.append(loop.call_later(0.05, resume))
                     return
-                task = loop.create_task(self._connection(sock, address))
-                self._tasks.add(task)
-                task.add_done_callback(self._ended)
+                # The connection takes itself out of _tasks as it ends (_ended): a done
+                # callback would cost an event-loop turn per connection.
+                self._tasks.add(loop.create_task(self._connection(sock, address)))
 
         loop.add_reader(fd, acceptable)
         try:
@@ -244,9 +245,11 @@ class DataPath:
                 handle.cancel()
             loop.remove_reader(fd)
 
-    def _ended(self, task: asyncio.Task[None]) -> None:
-        """A connection ended; once none is left for a moment, give memory back."""
-        self._tasks.discard(task)
+    def _ended(self, task: asyncio.Task[Any] | None) -> None:
+        """A connection ends (its task's last step); once none is left for a moment, give
+        memory back."""
+        if task is not None:
+            self._tasks.discard(task)
         if not self._tasks and self._trim is None and self._accepting:
             self._trim = asyncio.get_running_loop().call_later(IDLE_TRIM, self._trim_memory)
 
@@ -347,6 +350,7 @@ class DataPath:
                     if ended is not None:
                         self.stack.connections.remove(ended.connid)
                         self._specs_of.pop(ended.connid, None)
+            self._ended(asyncio.current_task())
 
     def _connected(self, pair: _Pair) -> None:
         """The connection onward is made: the endpoints know each other, EZD1281I."""

@@ -735,20 +735,36 @@ async def _pump(src: _End, dst: _End) -> None:
 
 
 async def _pumps(a: _End, b: _End) -> BaseException | None:
-    """Both directions; the first failure (with the other direction stopped), or None."""
-    tasks = [
-        asyncio.ensure_future(_pump(a, b)),
-        asyncio.ensure_future(_pump(b, a)),
-    ]
+    """Both directions; the first failure (with the other direction stopped), or None.
+
+    The directions' own done callbacks resume this one: ``asyncio.wait`` and ``gather``
+    each add a future and an event-loop turn or two between a direction's end and the
+    relay's (issue 11 item 6: a connection's teardown delays the next handshake). A
+    direction still running is cancelled and awaited, so that nothing of it outlives the
+    relay (its reader registration, its buffer)."""
+    loop = asyncio.get_running_loop()
+    tasks = (loop.create_task(_pump(a, b)), loop.create_task(_pump(b, a)))
+    settled: asyncio.Future[None] = loop.create_future()
+
+    def ended(task: asyncio.Task[None]) -> None:
+        if settled.done():
+            return
+        if task.cancelled() or task.exception() is not None or all(t.done() for t in tasks):
+            settled.set_result(None)
+
+    for task in tasks:
+        task.add_done_callback(ended)
     try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        await settled
     finally:
-        for task in tasks:
+        running = [task for task in tasks if not task.done()]
+        for task in running:
             task.cancel()
-        outcomes = await asyncio.gather(*tasks, return_exceptions=True)
-    # A direction stopped because the other failed ends with CancelledError: not the cause.
-    failures = (o for o in outcomes if isinstance(o, BaseException))
-    return next((o for o in failures if not isinstance(o, asyncio.CancelledError)), None)
+        if running:
+            await asyncio.gather(*running, return_exceptions=True)
+    # A direction stopped because the other failed ends cancelled: not the cause.
+    failures = (task.exception() for task in tasks if not task.cancelled())
+    return next((failure for failure in failures if failure is not None), None)
 
 
 def _count(result: RelayResult, a: _End, b: _End) -> None:
