@@ -749,7 +749,8 @@ async def _pumps(a: _End, b: _End) -> BaseException | None:
     def ended(task: asyncio.Task[None]) -> None:
         if settled.done():
             return
-        if task.cancelled() or task.exception() is not None or all(t.done() for t in tasks):
+        failed = not task.cancelled() and task.exception() is not None
+        if failed or all(t.done() for t in tasks):  # as asyncio.wait's FIRST_EXCEPTION
             settled.set_result(None)
 
     for task in tasks:
