@@ -799,6 +799,7 @@ async def relay(
         events.error(left.name, RC_INTERNAL, f"{rc_text(RC_INTERNAL)}: {exc!r}")
         events.closed(result)
         return result
+    failure: _Failure | None = None
     try:
         tls_ends = [end for end in (a, b) if isinstance(end, _TlsEnd)]
         started: list[bool] = []
