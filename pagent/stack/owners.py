@@ -187,7 +187,10 @@ class OwnerFinder:
 
     def _pid_of(self, inode: int, listening: bool) -> int | None:
         target = f"socket:[{inode}]"
-        known = self._listeners.get(inode) if listening else self._last
+        if listening:
+            known = self._listeners.get(inode)
+        else:  # the last connection's process, if still among the image's (as _search)
+            known = self._last if self._last is not None and self._last[0] in self._pids else None
         if known is not None and _still_holds(*known, target):
             return known[0]
         found = self._search(target)
