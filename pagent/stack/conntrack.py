@@ -29,6 +29,8 @@ import struct
 import threading
 from dataclasses import dataclass
 
+from pagent.stack import netlink
+
 NETLINK_NETFILTER = 12
 NFNL_SUBSYS_CTNETLINK = 1
 IPCTNL_MSG_CT_NEW = 0
@@ -159,9 +161,7 @@ class Conntrack:
     @classmethod
     def make(cls) -> Conntrack:
         """A lookup socket for the caller's network namespace (needs CAP_NET_ADMIN there)."""
-        sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_NETFILTER)
-        sock.settimeout(2)
-        return cls(sock)
+        return cls(netlink.make(NETLINK_NETFILTER, socket.SOCK_RAW))
 
     def close(self) -> None:
         """Close the netlink socket."""
@@ -176,11 +176,7 @@ class Conntrack:
             self._seq += 1
             seq = self._seq
             try:
-                self._sock.send(request(seq, reply))
-                while True:
-                    answer = self._sock.recv(8192)
-                    if len(answer) >= _HEADER.size and _HEADER.unpack_from(answer)[3] == seq:
-                        return parse(answer)
+                return parse(netlink.exchange(self._sock, request(seq, reply), seq))
             except ConntrackError:
                 raise
             except OSError as exc:

@@ -56,6 +56,7 @@ from pagent.stack.netns import STACK_MARK, ImageNamespace, NamespaceError, origi
 from pagent.stack.relay import (
     HandshakeRejectedError,
     Leg,
+    OnwardError,
     RelayResult,
     relay,
     release_buffers,
@@ -192,6 +193,7 @@ class DataPath:
         for task in (*accepting, *self._tasks):
             task.cancel()
         await asyncio.gather(*accepting, *self._tasks, return_exceptions=True)
+        self._tasks.clear()  # also those cancelled before they began, which never ended
         for listener in self._listeners:
             listener.close()
         self._listeners.clear()
@@ -231,9 +233,9 @@ class DataPath:
                     loop.remove_reader(fd)
                     paused.append(loop.call_later(0.05, resume))
                     return
-                task = loop.create_task(self._connection(sock, address))
-                self._tasks.add(task)
-                task.add_done_callback(self._ended)
+                # The connection takes itself out of _tasks as it ends (_ended): a done
+                # callback would cost an event-loop turn per connection.
+                self._tasks.add(loop.create_task(self._connection(sock, address)))
 
         loop.add_reader(fd, acceptable)
         try:
@@ -243,9 +245,11 @@ class DataPath:
                 handle.cancel()
             loop.remove_reader(fd)
 
-    def _ended(self, task: asyncio.Task[None]) -> None:
-        """A connection ended; once none is left for a moment, give memory back."""
-        self._tasks.discard(task)
+    def _ended(self, task: asyncio.Task[Any] | None) -> None:
+        """A connection ends (its task's last step); once none is left for a moment, give
+        memory back."""
+        if task is not None:
+            self._tasks.discard(task)
         if not self._tasks and self._trim is None and self._accepting:
             self._trim = asyncio.get_running_loop().call_later(IDLE_TRIM, self._trim_memory)
 
@@ -295,11 +299,6 @@ class DataPath:
             pair = _Pair(self._map(outbound, client_owner.pid), None)
             family = socket.AF_INET6 if ":" in dst_ip else socket.AF_INET
             upstream = self.namespace.outbound(family)
-            try:
-                await _connect(loop, upstream, (dst_ip, dst_port))
-            except (OSError, TimeoutError):
-                _reset(sock)  # the redirect already accepted: a reset is the refusal
-                return
             inbound = Connection(
                 "inbound",
                 dst_ip,
@@ -309,15 +308,27 @@ class DataPath:
                 server_owner.jobname,
                 server_owner.userid,
             )
-            if not server_owner.pid and self._refused(inbound, _gone("the listening socket")):
-                _reset(sock)
-                _reset(upstream)
+            if server_owner.pid:  # a program listens there: no refusal to decide first
+                pair.server = self._map(inbound, server_owner.pid)
+                if pair.server.tls and not pair.client.tls:
+                    # The stack is the TLS server: connect onward while the client works
+                    # on the stack's first flight (relay.Onward).
+                    self._connected(pair)  # a listener holds the port: as good as made
+                    onward = _Onward(loop, upstream, (dst_ip, dst_port))
+                    await self._pump(sock, upstream, pair, onward)
+                    return
+            try:
+                await _connect(loop, upstream, (dst_ip, dst_port))
+            except (OSError, TimeoutError):
+                _reset(sock)  # the redirect already accepted: a reset is the refusal
                 return
-            pair.server = self._map(inbound, server_owner.pid)
-            pair.server.peer = pair.client.connid
-            pair.client.peer = pair.server.connid
-            self._announce(pair.client)
-            self._announce(pair.server)
+            if pair.server is None:
+                if not server_owner.pid and self._refused(inbound, _gone("the listening socket")):
+                    _reset(sock)
+                    _reset(upstream)
+                    return
+                pair.server = self._map(inbound, server_owner.pid)
+            self._connected(pair)
             await self._pump(sock, upstream, pair)
         except asyncio.CancelledError:
             _reset(sock)
@@ -339,6 +350,15 @@ class DataPath:
                     if ended is not None:
                         self.stack.connections.remove(ended.connid)
                         self._specs_of.pop(ended.connid, None)
+            self._ended(asyncio.current_task())
+
+    def _connected(self, pair: _Pair) -> None:
+        """The connection onward is made: the endpoints know each other, EZD1281I."""
+        assert pair.server is not None
+        pair.server.peer = pair.client.connid
+        pair.client.peer = pair.server.connid
+        self._announce(pair.client)
+        self._announce(pair.server)
 
     def _origin(
         self, sock: socket.socket, peer: tuple[str, int], dst: tuple[str, int]
@@ -455,8 +475,15 @@ class DataPath:
         self._specs[key] = (eff, spec)
         return spec
 
-    async def _pump(self, client: socket.socket, upstream: socket.socket, pair: _Pair) -> None:
-        """Relay, with TLS on the wire where the endpoints ask for it."""
+    async def _pump(
+        self,
+        client: socket.socket,
+        upstream: socket.socket,
+        pair: _Pair,
+        onward: _Onward | None = None,
+    ) -> None:
+        """Relay, with TLS on the wire where the endpoints ask for it; with ``onward``,
+        ``upstream`` is connected by the relay (only the inbound endpoint secured)."""
         out_spec = in_spec = None
         try:
             if pair.client.tls:
@@ -487,7 +514,7 @@ class DataPath:
             return
         left = Leg(client, in_spec, "in")
         right = Leg(upstream, out_spec, "out")
-        await relay(left, right, events)
+        await relay(left, right, events, onward)
 
     # --- messages -------------------------------------------------------------------------
     def _syslog(self, endpoint: Endpoint, priority: str, text: str) -> None:
@@ -584,6 +611,31 @@ class DataPath:
         self.explain(endpoint.connid, rc, reason)
 
 
+class _Onward:
+    """The connection onward, made by the relay once the stack's first TLS flight toward
+    the client is sent (:class:`pagent.stack.relay.Onward`)."""
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, sock: socket.socket, address: tuple[str, int]
+    ) -> None:
+        self.loop, self.sock, self.address = loop, sock, address
+        self.done = False
+
+    def start(self) -> None:
+        try:
+            self.done = _connect_start(self.sock, self.address)
+        except OSError as exc:
+            raise OnwardError(str(exc)) from exc
+
+    async def finish(self) -> None:
+        if self.done:
+            return
+        try:
+            await _connect_finish(self.loop, self.sock)
+        except (OSError, TimeoutError) as exc:
+            raise OnwardError(str(exc)) from exc
+
+
 class _Events:
     """The relay's reports, turned into endpoint state and messages."""
 
@@ -627,11 +679,23 @@ async def _connect(
     spares the event loop's turns from a handshake's critical path (issue 11 item 6:
     handshakes per second). Otherwise the loop waits, at most CONNECT_TIMEOUT seconds.
     """
+    if not _connect_start(sock, address):
+        await _connect_finish(loop, sock)
+
+
+def _connect_start(sock: socket.socket, address: tuple[str, int]) -> bool:
+    """Begin connecting the non-blocking ``sock``: True when connected already, False when
+    in progress; raises OSError (refused)."""
     try:
         sock.connect(address)
-        return
     except BlockingIOError:
-        pass
+        return False
+    return True
+
+
+async def _connect_finish(loop: asyncio.AbstractEventLoop, sock: socket.socket) -> None:
+    """Until the connect :func:`_connect_start` began is done; raises OSError or
+    TimeoutError (after CONNECT_TIMEOUT seconds)."""
     poller = select.poll()
     poller.register(sock, select.POLLOUT)
     if not poller.poll(0):

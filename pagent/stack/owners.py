@@ -171,6 +171,11 @@ class OwnerFinder:
         self._listeners: dict[int, tuple[int, str]] = {}  # inode -> (pid, its fd)
         self._described: dict[int, tuple[float, Owner]] = {}
         self._outside: dict[int, float] = {}  # pids found outside the image, and when
+        # The process and descriptor that held the last connection: a program that makes
+        # one connection after another closes the last before it opens the next, and gets
+        # the same descriptor again. One readlink confirms it, where a search reads every
+        # descriptor of the process (issue 11 item 6: handshakes per second).
+        self._last: tuple[int, str] | None = None
 
     def _search(self, target: str) -> tuple[int, str] | None:
         """The process of ``self._pids`` holding ``target``, and the descriptor."""
@@ -182,7 +187,10 @@ class OwnerFinder:
 
     def _pid_of(self, inode: int, listening: bool) -> int | None:
         target = f"socket:[{inode}]"
-        known = self._listeners.get(inode) if listening else None
+        if listening:
+            known = self._listeners.get(inode)
+        else:  # the last connection's process, if still among the image's (as _search)
+            known = self._last if self._last is not None and self._last[0] in self._pids else None
         if known is not None and _still_holds(*known, target):
             return known[0]
         found = self._search(target)
@@ -205,6 +213,7 @@ class OwnerFinder:
                 self._listeners.clear()
             self._listeners[inode] = found
         else:
+            self._last = found
             self._pids.remove(pid)
             self._pids.insert(0, pid)  # the next connection is likely the same program's
         return pid

@@ -34,6 +34,7 @@ import ssl
 import struct
 import termios
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -46,6 +47,8 @@ __all__ = [
     "HandshakeRejectedError",
     "Leg",
     "NoEvents",
+    "Onward",
+    "OnwardError",
     "Outcome",
     "RelayEvents",
     "RelayResult",
@@ -245,6 +248,24 @@ class HandshakeRejectedError(Exception):
         self.text = text
 
 
+class OnwardError(Exception):
+    """The connection onward (the relay's right socket) could not be made: the relay ends
+    with resets toward both peers, outcome 'reset', and no AT-TLS return code."""
+
+
+class Onward(Protocol):
+    """A connection onward that the relay makes itself, once the left leg's first
+    handshake flight is on its way: the peer then spends a while on it (verifying the
+    certificate, its key exchange), and the connect costs the flight nothing (issue 11
+    item 6: handshakes per second). stunnel, too, connects onward after the handshake."""
+
+    def start(self) -> None:
+        """Begin connecting, without waiting; OnwardError when refused at once."""
+
+    async def finish(self) -> None:
+        """Wait until connected; OnwardError when it cannot be."""
+
+
 class RelayEvents(Protocol):
     """What the relay reports: a handshake done, a failure (AT-TLS RC), the end."""
 
@@ -318,7 +339,8 @@ class _End:
         self.wire_in = 0
         self.wire_out = 0
         self.delivered = 0  # application bytes read from here and written to the other end
-        leg.sock.setblocking(False)
+        if leg.sock.gettimeout() != 0.0:  # the data path's sockets are non-blocking already
+            leg.sock.setblocking(False)
 
     async def readable(self) -> None:
         """Wait until a read would not wait."""
@@ -399,6 +421,7 @@ class _TlsEnd(_End):
         self._need = 0
         self._head = b""
         self._undrained = False  # whole records in the BIO not read yet (after the handshake)
+        self.after_flight: Callable[[], None] | None = None  # called once the first is sent
 
     # --- records in -----------------------------------------------------------------------
     def _feed(self, raw: memoryview, out: memoryview | None) -> int:
@@ -455,6 +478,9 @@ class _TlsEnd(_End):
     def _drain(self, out: memoryview) -> int:
         """Decrypt every complete record in the incoming BIO into ``out``."""
         tls = self.tls
+        incoming = self.incoming
+        if not incoming.pending and not incoming.eof and not tls.pending():
+            return 0  # nothing in: spare OpenSSL's "want read", an exception (issue 11)
         size = len(out)
         total = 0
         while total < size:
@@ -555,7 +581,14 @@ class _TlsEnd(_End):
                 self.sock.send(data)
 
     async def handshake(self) -> None:
-        """Do the handshake; raises what failed (ssl.SSLError, OSError)."""
+        """Do the handshake; raises what failed (ssl.SSLError, OSError).
+
+        A server has nothing to send before the ClientHello, so it reads first: a
+        ``do_handshake`` on an empty BIO only raises "want read", and that exception costs
+        about 30 us of a handshake's critical path (issue 11 item 6: handshakes per second).
+        """
+        if self.spec.side == "server":
+            await self._fill()
         while True:
             try:
                 self.tls.do_handshake()
@@ -564,6 +597,9 @@ class _TlsEnd(_End):
                 pass
             if self.outgoing.pending:
                 await self._flush()
+                hook, self.after_flight = self.after_flight, None
+                if hook is not None:
+                    hook()
             await self._fill()
         if self.outgoing.pending:
             await self._flush()
@@ -634,6 +670,8 @@ async def _handshake(end: _TlsEnd, events: RelayEvents) -> _Failure | None:
     try:
         async with asyncio.timeout(timeout):  # no task of its own, as wait_for makes
             await end.handshake()
+    except OnwardError:
+        raise  # not the handshake's failure: no return code
     except Exception as exc:  # noqa: BLE001 - every failure becomes a return code
         end.send_alert_now()
         rc = rc_of(exc, side=end.spec.side)
@@ -697,20 +735,37 @@ async def _pump(src: _End, dst: _End) -> None:
 
 
 async def _pumps(a: _End, b: _End) -> BaseException | None:
-    """Both directions; the first failure (with the other direction stopped), or None."""
-    tasks = [
-        asyncio.ensure_future(_pump(a, b)),
-        asyncio.ensure_future(_pump(b, a)),
-    ]
+    """Both directions; the first failure (with the other direction stopped), or None.
+
+    The directions' own done callbacks resume this one: ``asyncio.wait`` and ``gather``
+    each add a future and an event-loop turn or two between a direction's end and the
+    relay's (issue 11 item 6: a connection's teardown delays the next handshake). A
+    direction still running is cancelled and awaited, so that nothing of it outlives the
+    relay (its reader registration, its buffer)."""
+    loop = asyncio.get_running_loop()
+    tasks = (loop.create_task(_pump(a, b)), loop.create_task(_pump(b, a)))
+    settled: asyncio.Future[None] = loop.create_future()
+
+    def ended(task: asyncio.Task[None]) -> None:
+        if settled.done():
+            return
+        failed = not task.cancelled() and task.exception() is not None
+        if failed or all(t.done() for t in tasks):  # as asyncio.wait's FIRST_EXCEPTION
+            settled.set_result(None)
+
+    for task in tasks:
+        task.add_done_callback(ended)
     try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        await settled
     finally:
-        for task in tasks:
+        running = [task for task in tasks if not task.done()]
+        for task in running:
             task.cancel()
-        outcomes = await asyncio.gather(*tasks, return_exceptions=True)
-    # A direction stopped because the other failed ends with CancelledError: not the cause.
-    failures = (o for o in outcomes if isinstance(o, BaseException))
-    return next((o for o in failures if not isinstance(o, asyncio.CancelledError)), None)
+        if running:
+            await asyncio.gather(*running, return_exceptions=True)
+    # A direction stopped because the other failed ends cancelled: not the cause.
+    failures = (task.exception() for task in tasks if not task.cancelled())
+    return next((failure for failure in failures if failure is not None), None)
 
 
 def _count(result: RelayResult, a: _End, b: _End) -> None:
@@ -719,13 +774,19 @@ def _count(result: RelayResult, a: _End, b: _End) -> None:
     result.right_wire_in, result.right_wire_out = b.wire_in, b.wire_out
 
 
-async def relay(left: Leg, right: Leg, events: RelayEvents) -> RelayResult:
+async def relay(
+    left: Leg, right: Leg, events: RelayEvents, onward: Onward | None = None
+) -> RelayResult:
     """Relay between two connected sockets until both directions end; close both.
 
     TLS failures are reported with ``events.error`` (the AT-TLS return code of
     :func:`pagent.stack.tlsrc.rc_of`) and end the connection with resets toward both peers,
     as AT-TLS resets a connection whose handshake failed. ``events.closed`` gets the
     result, which is also returned. Cancelling closes both sockets with resets.
+
+    With ``onward``, the right socket is not connected yet: the relay starts its connect
+    once the left leg's first handshake flight is sent (at once when the left leg has no
+    TLS), and waits for it before any data flows.
     """
     loop = asyncio.get_running_loop()
     result = RelayResult(left.name, right.name)
@@ -738,9 +799,25 @@ async def relay(left: Leg, right: Leg, events: RelayEvents) -> RelayResult:
         events.error(left.name, RC_INTERNAL, f"{rc_text(RC_INTERNAL)}: {exc!r}")
         events.closed(result)
         return result
+    failure: _Failure | None = None
     try:
         tls_ends = [end for end in (a, b) if isinstance(end, _TlsEnd)]
+        started: list[bool] = []
+        if onward is not None:
+
+            def start() -> None:
+                started.append(True)
+                onward.start()
+
+            if isinstance(a, _TlsEnd) and not isinstance(b, _TlsEnd):
+                a.after_flight = start
+            else:
+                start()
         failure = await _handshakes(tls_ends, events) if tls_ends else None
+        if failure is None and onward is not None:
+            if not started:
+                start()
+            await onward.finish()
         if failure is None:
             problem = await _pumps(a, b)
             if problem is None:
@@ -753,6 +830,8 @@ async def relay(left: Leg, right: Leg, events: RelayEvents) -> RelayResult:
                 failure = problem.end.name, rc, f"{rc_text(rc)}: {problem.exc}"
             else:
                 failure = left.name, RC_INTERNAL, f"{rc_text(RC_INTERNAL)}: {problem!r}"
+    except OnwardError:
+        result.outcome, result.failed_leg = "reset", right.name
     except asyncio.CancelledError:
         a.abort()
         b.abort()

@@ -18,6 +18,8 @@ import struct
 import threading
 from dataclasses import dataclass
 
+from pagent.stack import netlink
+
 NETLINK_SOCK_DIAG = 4
 SOCK_DIAG_BY_FAMILY = 20
 NLM_F_REQUEST = 0x1
@@ -84,9 +86,7 @@ class SockDiag:
     @classmethod
     def make(cls) -> SockDiag:
         """A lookup socket for the caller's network namespace."""
-        sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_SOCK_DIAG)
-        sock.settimeout(2)
-        return cls(sock)
+        return cls(netlink.make(NETLINK_SOCK_DIAG))
 
     def close(self) -> None:
         """Close the netlink socket."""
@@ -98,10 +98,6 @@ class SockDiag:
             self._seq += 1
             seq = self._seq
             try:
-                self._sock.send(request(seq, local, remote))
-                while True:
-                    reply = self._sock.recv(8192)
-                    if len(reply) >= _HEADER.size and _HEADER.unpack_from(reply)[3] == seq:
-                        return parse(reply)
+                return parse(netlink.exchange(self._sock, request(seq, local, remote), seq))
             except OSError:
                 return None

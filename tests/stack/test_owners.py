@@ -230,3 +230,43 @@ def test_a_process_seen_outside_the_image_is_still_found_once_it_holds_the_socke
         finally:
             _end(child)
     assert (found.pid, found.jobname) == (child.pid, "OWNTEST")
+
+
+RECONNECT = (
+    "import socket, sys\n"
+    "port = int(sys.argv[1])\n"
+    "for _line in iter(sys.stdin.readline, ''):\n"
+    "    c = socket.create_connection(('127.0.0.1', port))\n"
+    "    print(c.fileno(), c.getsockname()[1], flush=True)\n"
+    "    sys.stdin.readline()\n"
+    "    c.close()\n"
+)
+
+
+def test_the_last_connection_s_descriptor_is_a_hint_never_an_answer(diag: SockDiag):
+    """The descriptor that held the last connection is read first; another program's
+    connection, and the same program's next one on the same descriptor, are still each
+    their own program's."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = str(server.getsockname()[1])
+        one, other = _child(RECONNECT, port), _child(CONNECT, port)
+        try:
+            assert one.stdin is not None
+            assert one.stdout is not None
+            assert other.stdout is not None
+            finder = owners.OwnerFinder(diag, _here())
+            one.stdin.write("connect\n")
+            one.stdin.flush()
+            fd, local = one.stdout.readline().split()
+            first = finder.owner_of(("127.0.0.1", int(local)), ("127.0.0.1", int(port)))
+            one.stdin.write("close\nconnect\n")  # the same descriptor, a new socket
+            one.stdin.flush()
+            fd_again, local_again = one.stdout.readline().split()
+            again = finder.owner_of(("127.0.0.1", int(local_again)), ("127.0.0.1", int(port)))
+            other_local = int(other.stdout.readline())  # the hint is one's, not other's
+            theirs = finder.owner_of(("127.0.0.1", other_local), ("127.0.0.1", int(port)))
+        finally:
+            _end(one)
+            _end(other)
+    assert fd_again == fd
+    assert [first.pid, again.pid, theirs.pid] == [one.pid, one.pid, other.pid]

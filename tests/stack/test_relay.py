@@ -755,3 +755,106 @@ def test_a_socket_that_cannot_be_used_is_reported_not_raised(socks: list[socket.
     assert [(leg, rc) for leg, rc, _t in events.errors] == [("app", 3)]
     assert result.outcome == "failed"
     assert wire_s.fileno() == -1
+
+
+# --- the connection onward, made by the relay -------------------------------------------------
+class _Onward:
+    """relay.Onward over an unconnected socket: connects it to ``address`` when started."""
+
+    def __init__(self, sock: socket.socket, address: tuple[str, int], *, refuse: bool = False):
+        self.sock, self.address, self.refuse = sock, address, refuse
+        self.calls: list[str] = []
+
+    def start(self) -> None:
+        self.calls.append("start")
+        if self.refuse:
+            raise relay_module.OnwardError("connection refused")
+        with contextlib.suppress(BlockingIOError):
+            self.sock.connect(self.address)
+
+    async def finish(self) -> None:
+        self.calls.append("finish")
+        await asyncio.get_running_loop().sock_connect(self.sock, self.address)
+
+
+def test_the_onward_connection_is_made_after_the_first_flight_and_data_flows(
+    pki: Pki, socks: list[socket.socket]
+) -> None:
+    up, down = os.urandom(256 * 1024), os.urandom(128 * 1024)
+    wire, wire_s = tcp_pair(socks)
+    server = socket.create_server(("127.0.0.1", 0))
+    socks.append(server)
+    upstream = socket.socket()
+    socks.append(upstream)
+    upstream.setblocking(False)
+    got_flight = threading.Event()
+    flight_out: list[bool] = []  # at the connect: was the stack's first flight sent?
+
+    class Watching(_Onward):
+        def start(self) -> None:
+            flight_out.append(got_flight.is_set() or relay_module._waiting(wire) > 0)
+            super().start()
+
+    onward = Watching(upstream, server.getsockname())
+    peer = TlsPeer(wire, peer_client_ctx(pki), server=False)
+
+    def app() -> bytes:
+        conn, _addr = server.accept()
+        socks.append(conn)
+        conn.settimeout(3)
+        return exchange(conn, down)
+
+    def client() -> bytes:
+        peer._flush()  # the ClientHello
+        try:
+            peer.tls.do_handshake()
+        except ssl.SSLWantReadError:
+            peer._flush()
+        peer._fill()  # the stack's first flight
+        got_flight.set()
+        return peer.talk(up)
+
+    async def scenario() -> tuple[bytes, bytes]:
+        legs = Leg(wire_s, server_spec(pki), "in"), Leg(upstream, None, "app")
+        task = asyncio.ensure_future(relay(*legs, NoEvents(), onward))
+        got = await asyncio.gather(thread(client), thread(app))
+        await task
+        return got[0], got[1]
+
+    at_peer, at_app = run(scenario)
+    assert digest(at_app) == digest(up)
+    assert digest(at_peer) == digest(down)
+    assert onward.calls == ["start", "finish"]
+    assert flight_out == [True]
+
+
+def test_a_refused_onward_connection_resets_the_client_with_no_return_code(
+    pki: Pki, socks: list[socket.socket]
+) -> None:
+    wire, wire_s = tcp_pair(socks)
+    upstream = socket.socket()
+    socks.append(upstream)
+    upstream.setblocking(False)
+    onward = _Onward(upstream, ("127.0.0.1", 9), refuse=True)
+    events = Events()
+
+    def client() -> str:
+        peer = TlsPeer(wire, peer_client_ctx(pki), server=False)
+        try:
+            peer.handshake()
+            peer.recv_all()
+        except (ConnectionResetError, ssl.SSLError):
+            return "reset"
+        return "handshake completed"
+
+    async def scenario() -> tuple[str, RelayResult]:
+        legs = Leg(wire_s, server_spec(pki), "in"), Leg(upstream, None, "app")
+        task = asyncio.ensure_future(relay(*legs, events, onward))
+        saw = await thread(client)
+        return saw, await task
+
+    saw, result = run(scenario)
+    assert saw == "reset"
+    assert (result.outcome, result.failed_leg, result.rc) == ("reset", "app", 0)
+    assert events.errors == []
+    assert onward.calls == ["start"]
