@@ -36,6 +36,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import fnmatch
+import functools
 import heapq
 import ipaddress
 import operator
@@ -497,14 +498,23 @@ class Matcher:
 
     def match_compiled(self, conn: Connection, now: datetime | None = None) -> CompiledRule | None:
         """As :meth:`match`, returning the compiled rule."""
-        local = ipaddress.ip_address(conn.local_ip)
-        remote = ipaddress.ip_address(conn.remote_ip)
+        version, lv = ip_value(conn.local_ip)
+        rv = ip_value(conn.remote_ip)[1]
         index = self._inbound if conn.direction == "inbound" else self._outbound
-        lv, rv = int(local), int(remote)
         for c in index.candidates(conn):
-            if c.matches(local.version, lv, rv, conn, now):
+            if c.matches(version, lv, rv, conn, now):
                 return c
         return None
+
+
+@functools.lru_cache(maxsize=4096)
+def ip_value(text: str) -> tuple[int, int]:
+    """An address's version and integer value, parsed once: the data path looks up the
+    same few addresses for every connection, and ``ip_address`` costs microseconds each
+    (issue 11 §6); ``pagent diff`` parses the same stand-ins for every rule. ValueError
+    for text that is no address, as ``ip_address`` gives."""
+    address = ipaddress.ip_address(text)
+    return address.version, int(address)
 
 
 _NO_NAMES: Mapping[str, Statement] = {}
