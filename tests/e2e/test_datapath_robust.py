@@ -42,7 +42,7 @@ from pagent.stack import Stack, netns
 from pagent.stack.datapath import DataPath
 from pagent.stack.owners import Owner
 from tests.processes import wait_until
-from tests.stack.clients import connect_in
+from tests.stack.clients import connect_in, need_open_files
 from tests.stack.test_datapath import RING_COMMANDS
 
 pytestmark = pytest.mark.e2e
@@ -696,6 +696,8 @@ def test_large_full_duplex_transfers_arrive_intact_both_ways(rig: Rig) -> None:
 
 
 def test_a_thousand_concurrent_tls_connections_lose_no_byte(rig: Rig) -> None:
+    need_open_files(4_500)  # four sockets per connection live in this one process
+
     async def one(i: int) -> bool:
         payload = struct.pack("!I", i) + os.urandom(8192)
         return await transfer(rig, OUT_TLS, payload) == payload

@@ -3,12 +3,33 @@
 from __future__ import annotations
 
 import asyncio
+import resource
 import socket
 import ssl
 from collections.abc import Callable
 from typing import Protocol, TypeVar
 
+import pytest
+
+from pagent.service.daemon import raise_file_limit
+
 _T = TypeVar("_T")
+
+
+def need_open_files(count: int) -> None:
+    """Open files up to the hard limit; skip the test when even that is below ``count``.
+
+    A test of a thousand connections in one process needs about four descriptors each; on
+    a machine whose hard limit is 1,024 it cannot run, which is the machine's limit, not a
+    fault of the data path.
+    """
+    raise_file_limit()
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < count:
+        pytest.skip(
+            f"needs {count:,} open files; the hard limit is {soft:,} (ulimit -Hn; raise it "
+            "in /etc/security/limits.conf or with prlimit)"
+        )
 
 
 class Image(Protocol):

@@ -29,13 +29,12 @@ from pagent.policy.source import SourceText
 from pagent.saf import racdcert
 from pagent.saf.rings import resolve_ring, resolver, user_of_certificate
 from pagent.saf.store import SafStore
-from pagent.service.daemon import raise_file_limit
 from pagent.stack import Stack, netns
 from pagent.stack.connections import ENABLED, NO_TTLS, SECURE
 from pagent.stack.datapath import DataPath, writes_handshake_event
 from pagent.stack.owners import Owner
 
-from .clients import connect_in
+from .clients import connect_in, need_open_files
 
 T = TypeVar("T")
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -540,7 +539,7 @@ def test_a_refused_destination_resets_the_client_and_the_stack_goes_on(rig: Rig)
 
 def test_a_thousand_concurrent_connections_deliver_every_byte(rig: Rig) -> None:
     server_ctx, _ = rig.material("TEST/Server.Ring")
-    raise_file_limit()  # four sockets per connection live in this one process
+    need_open_files(4_500)  # four sockets per connection live in this one process
 
     async def one(i: int) -> bool:
         payload = struct.pack("!I", i) + os.urandom(4096)

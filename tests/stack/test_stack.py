@@ -713,3 +713,19 @@ def test_conn_detail_of_a_no_policy_endpoint_stays_unstale_after_a_refresh(root)
     stack.install_policy(seed_policy())
     detail = stack.netstat_ttls(1, conn_id=connid, detail=True)
     assert not [line for line in detail if "STALE" in line], detail
+
+
+def test_a_test_that_needs_more_open_files_than_the_hard_limit_is_skipped_with_the_reason(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A machine whose hard limit is 1,024 skips the thousand-connection tests, saying why."""
+    import resource
+
+    from .clients import need_open_files
+
+    monkeypatch.setattr(resource, "getrlimit", lambda _which: (1024, 1024))
+    monkeypatch.setattr(resource, "setrlimit", lambda _which, _limits: None)
+    with pytest.raises(
+        pytest.skip.Exception, match=r"needs 4,500 open files; the hard limit is 1,024"
+    ):
+        need_open_files(4_500)
