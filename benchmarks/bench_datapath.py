@@ -41,7 +41,8 @@ d. memory per active connection: the same connections, once each has sent 256 Ki
    keeps most of it) cannot make one figure look cheaper than it is;
 e. RSS after a burst: once the connections of (c) and (d) closed, the proxy's settled RSS
    as a percentage of its RSS before (c) (issue 11's target: at most 125 %);
-f. what a second identical burst adds to the RSS after the first (target: nothing);
+f. what a second identical burst adds to the RSS after the first (target: nothing); a third
+   and a fourth are noted, to tell a leak from the allocator's high-water mark;
 g. churn: ``--churn`` short TLS connections (handshake, 4 bytes, close_notify), 100 at a
    time: their rate, and the proxy's RSS once they ended as a percentage of before (the
    descriptors before and after are noted).
@@ -598,10 +599,19 @@ def memory(side: Side, count: int) -> None:
     _burst(side, count)
     second = settled_rss(side.pid, 10, 2.0)
     side.results["second_burst"] = (second - after) / 1024
+    # Two more: whether what the second added comes again with every burst (a leak) or
+    # stays where it is (the allocator's high-water mark).
+    later, last = [], second
+    for _ in range(2):
+        _burst(side, count)
+        now = settled_rss(side.pid, 10, 2.0)
+        later.append(f"{(now - last) / 1024:+.0f}")
+        last = now
     side.notes.append(
         f"RSS {before / 2**20:.1f} MiB; {count} idle {idle / 2**20:.1f} MiB; the same "
         f"{count} active ({ACTIVE_BYTES // 1024} KiB each) {active / 2**20:.1f} MiB; after "
-        f"the burst {after / 2**20:.1f} MiB; after a second one {second / 2**20:.1f} MiB"
+        f"the burst {after / 2**20:.1f} MiB; after a second one {second / 2**20:.1f} MiB; "
+        f"a third and a fourth add {' and '.join(later)} KiB"
     )
 
 
