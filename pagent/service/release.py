@@ -18,7 +18,6 @@ import gc
 import queue
 import sys
 import threading
-from collections.abc import Callable
 
 PIECE = 256  # items freed per C call
 DEPTH = 8  # levels of small objects looked into for large containers below them
@@ -88,6 +87,3 @@ def release_in_thread(objects: list[object]) -> None:
                 target=_release_forever, name="pagent-release", daemon=True
             )
             _releaser.start()
-
-
-Discard = Callable[[list[object]], None]

@@ -21,7 +21,7 @@ from typing import TypeVar
 
 from pagent.policy.matching import Matcher
 from pagent.policy.policy import Policy
-from pagent.service.release import release, release_in_thread
+from pagent.service.release import release_in_thread
 from pagent.stack import Stack
 
 T = TypeVar("T")
@@ -116,15 +116,15 @@ class LoopStack:
             stack.install_policy(policy, matcher)
             return replaced
 
-        # The replaced policy and matcher are handed back and freed here, on the worker, a
-        # slice at a time: after a full rebuild theirs may be the last references to
-        # hundreds of thousands of objects, and freeing them at once would hold the GIL,
+        # The replaced policy and matcher are handed back and freed a slice at a time, by
+        # the one releasing thread: after a full rebuild theirs may be the last references
+        # to hundreds of thousands of objects, and freeing them at once would hold the GIL,
         # and stall the loop, for a tenth of a second or more (issue 13 §1).
-        release([on_loop(loop, swap)])
+        release_in_thread([on_loop(loop, swap)])
 
     def remove_policy(self) -> None:
         """Remove the policy (on the loop); the policy and matcher are freed a slice at a
-        time, on the worker or, from the loop (P PAGENT), on a thread of their own."""
+        time by the one releasing thread."""
         stack = self._stack
 
         def remove() -> tuple[object, object]:
@@ -136,4 +136,4 @@ class LoopStack:
         if loop is None or not in_worker():
             release_in_thread([remove()])
             return
-        release([on_loop(loop, remove)])
+        release_in_thread([on_loop(loop, remove)])

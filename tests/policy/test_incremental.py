@@ -364,6 +364,11 @@ def _apply(blocks: list[str], edit: tuple[str, int, int]) -> list[str]:
 def test_any_sequence_of_block_edits_matches_a_full_build(edits):
     """Moving, dropping, copying, renaming blocks and adding lines between them: after each
     edit the cached policy equals a full build, definition order of every table included."""
+    _check_block_edits(edits)
+
+
+def _check_block_edits(edits: list[tuple[str, int, int]]) -> None:
+    """After each block edit, the cached policy equals a full build."""
     cache = PolicyCache()
     blocks = list(_BLOCKS)
     cache.load([_src("".join(blocks))])
@@ -488,6 +493,11 @@ _CHAR_EDITS = st.lists(
 def test_any_character_edit_matches_a_full_build(edits):
     """Characters deleted and inserted anywhere, braces and line ends included: the block
     boundaries found by character offsets never make the cache differ from a full build."""
+    _check_char_edits(edits)
+
+
+def _check_char_edits(edits: list[tuple[int, int, str]]) -> None:
+    """After each character edit of the 6-rule policy, the cached policy equals a full build."""
     cache = PolicyCache()
     text = _SMALL
     cache.load([_src(text)])
@@ -536,13 +546,7 @@ def test_any_character_edit_of_a_file_in_pieces_matches_a_full_build(edits, size
     """The same character edits, with the file decoded in small pieces: prefix, suffix and
     the re-scanned region are found across piece boundaries."""
     with _pieces_of(size):
-        cache = PolicyCache()
-        text = _SMALL
-        cache.load([_src(text)])
-        for place, cut, insert in edits:
-            at = min(place, len(text))
-            text = text[:at] + insert + text[at + cut :]
-            assert _same(cache.load([_src(text)]), load_policy([_src(text)]))
+        _check_char_edits(edits)
 
 
 @settings(max_examples=60, deadline=None)
@@ -550,13 +554,7 @@ def test_any_character_edit_of_a_file_in_pieces_matches_a_full_build(edits, size
 def test_any_sequence_of_block_edits_of_a_file_in_pieces_matches_a_full_build(edits, size):
     """Block moves, drops and copies with the file in pieces: the same policy as a full build."""
     with _pieces_of(size):
-        cache = PolicyCache()
-        blocks = list(_BLOCKS)
-        cache.load([_src("".join(blocks))])
-        for edit in edits:
-            blocks = _apply(blocks, edit)
-            text = "".join(blocks)
-            assert _same(cache.load([_src(text)]), load_policy([_src(text)]))
+        _check_block_edits(edits)
 
 
 def test_a_file_in_pieces_is_kept_in_its_pieces_never_joined():
