@@ -24,7 +24,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import operator
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -143,20 +143,25 @@ class _Text:
             return False
         return all(a == b for a, b in zip(self.pieces, other.pieces, strict=True))
 
+    def _spans(self, i: int, j: int) -> Iterator[tuple[str, int, int]]:
+        """The pieces that characters ``i..j-1`` (``i < j``) fall in, each with the
+        bounds of its share of them."""
+        starts, pieces = self.starts, self.pieces
+        k = bisect.bisect_right(starts, i) - 1
+        while k < len(pieces) and starts[k] < j:
+            piece, at = pieces[k], starts[k]
+            yield piece, max(i - at, 0), min(j - at, len(piece))
+            k += 1
+
     def part(self, i: int, j: int) -> list[str]:
         """Characters ``i..j-1`` as pieces: each but the last ends where a piece ends, with
         a line end, as :func:`parse_blocks` takes them."""
         if i >= j:
             return [""]
-        out: list[str] = []
-        starts, pieces = self.starts, self.pieces
-        k = bisect.bisect_right(starts, i) - 1
-        while k < len(pieces) and starts[k] < j:
-            piece, at = pieces[k], starts[k]
-            lo, hi = max(i - at, 0), min(j - at, len(piece))
-            out.append(piece if lo == 0 and hi == len(piece) else piece[lo:hi])
-            k += 1
-        return out
+        return [
+            piece if lo == 0 and hi == len(piece) else piece[lo:hi]
+            for piece, lo, hi in self._spans(i, j)
+        ]
 
     def window(self, i: int, j: int) -> str:
         """Characters ``i..j-1`` as one string (for short spans)."""
@@ -167,14 +172,7 @@ class _Text:
         """How often ``sub`` (which no piece boundary splits) occurs in ``i..j-1``."""
         if i >= j:
             return 0
-        starts, pieces = self.starts, self.pieces
-        k = bisect.bisect_right(starts, i) - 1
-        total = 0
-        while k < len(pieces) and starts[k] < j:
-            at = starts[k]
-            total += pieces[k].count(sub, max(i - at, 0), j - at)
-            k += 1
-        return total
+        return sum(piece.count(sub, lo, hi) for piece, lo, hi in self._spans(i, j))
 
 
 def _first_difference(a: str, b: str) -> int:

@@ -322,8 +322,8 @@ class DataPath:
             except (OSError, TimeoutError):
                 _reset(sock)  # the redirect already accepted: a reset is the refusal
                 return
-            if pair.server is None:
-                if not server_owner.pid and self._refused(inbound, _gone("the listening socket")):
+            if pair.server is None:  # no program found listening there
+                if self._refused(inbound, _gone("the listening socket")):
                     _reset(sock)
                     _reset(upstream)
                     return

@@ -78,7 +78,6 @@ behaviour open:
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from enum import Enum
@@ -87,7 +86,7 @@ from typing import Final
 
 from pagent.messages import format_message
 from pagent.policy.chain import dataset_path, resolve_zos_path
-from pagent.policy.matching import Connection, Matcher, NamePattern
+from pagent.policy.matching import Connection, Matcher, NamePattern, ip_value
 from pagent.policy.policy import Policy
 from pagent.policy.statements import TTLSGroupAction, TTLSRule
 from pagent.stack.connections import ConnectionTable, Endpoint
@@ -332,15 +331,15 @@ class Stack:
         """
         if not self.ttls or self.matcher is None:
             return None
-        local, remote = ipaddress.ip_address(conn.local_ip), ipaddress.ip_address(conn.remote_ip)
-        lv, rv = int(local), int(remote)
+        version, lv = ip_value(conn.local_ip)
+        rv = ip_value(conn.remote_ip)[1]
         inbound = conn.direction == "inbound"
         now = self.clock()
         for compiled in self.matcher.compiled:
             if not (compiled.inbound if inbound else compiled.outbound):
                 continue
             anyone = dataclasses.replace(compiled, jobname=None, userid=None)
-            if anyone.matches(local.version, lv, rv, conn, now):
+            if anyone.matches(version, lv, rv, conn, now):
                 if _anybody(compiled.jobname) and _anybody(compiled.userid):
                     return None
                 return compiled.rule
